@@ -1,0 +1,83 @@
+"""storyline: merge news articles about one story into a dated, sourced timeline and summary.
+
+    from storyline import summarize
+    result = summarize(["seeds/"], model="path/to/model.gguf")
+
+Names are loaded lazily so that ``import storyline`` stays fast and never imports llama_cpp.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "summarize": "storyline.pipeline",
+    "Pipeline": "storyline.pipeline",
+    "Options": "storyline.pipeline",
+    "read_mentions": "storyline.pipeline",
+    "write_mentions": "storyline.pipeline",
+    "load_articles": "storyline.ingest",
+    "chunk_article": "storyline.chunk",
+    "split_sentences": "storyline.chunk",
+    "resolve": "storyline.dates",
+    "Article": "storyline.models",
+    "ArticleInfo": "storyline.models",
+    "Chunk": "storyline.models",
+    "Conflict": "storyline.models",
+    "DateSpan": "storyline.models",
+    "Event": "storyline.models",
+    "Mention": "storyline.models",
+    "Result": "storyline.models",
+    "Stats": "storyline.models",
+    "StorylineError": "storyline.errors",
+    "ScriptedBackend": "storyline.backends.scripted",
+}
+
+if TYPE_CHECKING:
+    from .backends.scripted import ScriptedBackend
+    from .chunk import chunk_article, split_sentences
+    from .dates import resolve
+    from .errors import StorylineError
+    from .ingest import load_articles
+    from .models import Article, ArticleInfo, Chunk, Conflict, DateSpan, Event, Mention, Result, Stats
+    from .pipeline import Options, Pipeline, read_mentions, summarize, write_mentions
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'storyline' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = [  # noqa: RUF022 (kept in the order of _EXPORTS)
+    "summarize",
+    "Pipeline",
+    "Options",
+    "read_mentions",
+    "write_mentions",
+    "load_articles",
+    "chunk_article",
+    "split_sentences",
+    "resolve",
+    "Article",
+    "ArticleInfo",
+    "Chunk",
+    "Conflict",
+    "DateSpan",
+    "Event",
+    "Mention",
+    "Result",
+    "Stats",
+    "StorylineError",
+    "ScriptedBackend",
+]

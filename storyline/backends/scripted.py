@@ -1,0 +1,100 @@
+"""A scripted backend: answers from a queue or a function. For tests and benchmarks.
+
+    backend = ScriptedBackend()
+    backend.enqueue([{"e": [...]}, {"summary": "..."}])
+
+Every request is recorded in ``backend.requests`` so tests can assert what was asked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..tokens import TiktokenTokenizer, Tokenizer
+from . import Generation, GenerationRequest
+
+Response = str | dict[str, Any] | BaseModel | BaseException
+
+
+class ScriptedBackend:
+    """Implements the backend interface without a model.
+
+    Responses are taken from the queue first, then from ``responder(request)``. A queued
+    exception is raised instead of answering (to simulate crashes and interrupts). Token counts
+    use ``tokenizer`` (tiktoken by default); prompt tokens "evaluated" model llama.cpp's prefix
+    reuse: only the part after the prefix shared with the previous prompt counts.
+    """
+
+    def __init__(
+        self,
+        responses: Iterable[Response] = (),
+        *,
+        responder: Callable[[GenerationRequest], Response] | None = None,
+        context_window: int = 8192,
+        tokenizer: Tokenizer | None = None,
+        identity: str = "scripted",
+    ):
+        self._queue: deque[Response] = deque(responses)
+        self._responder = responder
+        self._context_window = context_window
+        self.tokenizer = tokenizer or TiktokenTokenizer()
+        self._identity = identity
+        self._counts: dict[str, int] = {}
+        self._previous: tuple[tuple[str, str], ...] = ()
+        self.requests: list[GenerationRequest] = []
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def context_window(self) -> int:
+        return self._context_window
+
+    def enqueue(self, responses: Iterable[Response]) -> None:
+        self._queue.extend(responses)
+
+    def _count(self, text: str) -> int:
+        if text not in self._counts:
+            self._counts[text] = self.tokenizer.count_many([text])[0]
+        return self._counts[text]
+
+    def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
+        # Four tokens of chat-template framing per turn plus the assistant header, as ChatML has.
+        return sum(self._count(content) + 4 for _, content in messages) + 3
+
+    def generate(self, request: GenerationRequest) -> Generation:
+        self.requests.append(request)
+        if self._queue:
+            response = self._queue.popleft()
+        elif self._responder is not None:
+            response = self._responder(request)
+        else:
+            raise RuntimeError("ScriptedBackend: no response queued for this request")
+        if isinstance(response, BaseException):
+            raise response
+        if isinstance(response, BaseModel):
+            text = response.model_dump_json()
+        elif isinstance(response, str):
+            text = response
+        else:
+            text = json.dumps(response)
+        shared = 0
+        for old, new in zip(self._previous, request.messages, strict=False):
+            if old != new:
+                break
+            shared += 1
+        self._previous = request.messages
+        total = self.count_prompt_tokens(request.messages)
+        reused = self.count_prompt_tokens(request.messages[:shared]) - 3 if shared else 0
+        return Generation(
+            text=text,
+            prompt_tokens=total,
+            prompt_tokens_evaluated=total - reused,
+            completion_tokens=self._count(text),
+        )

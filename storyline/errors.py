@@ -1,0 +1,47 @@
+"""One exception base for everything storyline raises on purpose.
+
+Library code raises these; only the CLI turns them into a one-paragraph message and an exit code.
+"""
+
+from __future__ import annotations
+
+
+class StorylineError(Exception):
+    """Base class. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class InputError(StorylineError):
+    """A user-supplied file, directory or option cannot be used."""
+
+    exit_code = 2
+
+
+class ModelUnavailableError(StorylineError):
+    """No model file can be found or fetched."""
+
+    exit_code = 2
+
+
+class TemplateError(StorylineError):
+    """A prompt or output template is broken; the message names its file and line."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class ExtractionRetryError(StorylineError):
+    """The model's output failed validation on every attempt.
+
+    Carries the raw output of the last attempt and the number of attempts made.
+    """
+
+    def __init__(self, message: str, *, raw_output: str, attempts: int):
+        super().__init__(message)
+        self.raw_output = raw_output
+        self.attempts = attempts

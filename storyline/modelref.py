@@ -1,0 +1,76 @@
+"""Find the GGUF file to run: a local path, a Hugging Face reference, or the default model."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .errors import ModelUnavailableError
+
+DEFAULT_MODEL = "bartowski/Qwen2.5-1.5B-Instruct-GGUF:Qwen2.5-1.5B-Instruct-Q4_K_M.gguf"
+"""See models/README.md for why this one and what else works."""
+ENV_VAR = "STORYLINE_MODEL"
+_HF_REFERENCE = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+):(?P<file>[^:]+\.gguf)$")
+
+
+def describe_choice(spec: str | None) -> str:
+    return spec or os.environ.get(ENV_VAR) or DEFAULT_MODEL
+
+
+def resolve_model(spec: str | None = None) -> Path:
+    """The local path of the model to load, downloading it once if needed.
+
+    Order: ``spec`` (``--model``), then ``$STORYLINE_MODEL``, then the default model. A Hugging
+    Face reference ``owner/repo:file.gguf`` is looked up in the local cache first and fetched
+    only when missing (``Llama.from_pretrained`` would contact the hub even when cached).
+    """
+    choice = describe_choice(spec)
+    reference = _HF_REFERENCE.match(choice)
+    if reference is None:
+        path = Path(choice).expanduser()
+        if path.is_file():
+            return path
+        raise ModelUnavailableError(
+            f"Model file {path} does not exist. Give --model a path to a .gguf file, or a Hugging "
+            "Face reference such as owner/repo:file.gguf (see models/README.md)."
+        )
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    repo, filename = reference["repo"], reference["file"]
+    try:
+        return Path(hf_hub_download(repo, filename, local_files_only=True))
+    except LocalEntryNotFoundError:
+        pass
+    default = " (the default model)" if choice == DEFAULT_MODEL else ""
+    offline = ModelUnavailableError(
+        f"No model available: {choice}{default} is not in the local cache and this machine is "
+        f"offline. Either pass --model /path/to/model.gguf, set {ENV_VAR} to a .gguf path, or "
+        "connect to the network once so it can be downloaded. models/README.md lists suitable models."
+    )
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or not _hub_reachable():
+        raise offline
+    try:
+        return Path(hf_hub_download(repo, filename, etag_timeout=15))
+    except LocalEntryNotFoundError:  # the hub stopped answering part-way
+        raise offline from None
+    except (EntryNotFoundError, RepositoryNotFoundError):
+        raise ModelUnavailableError(
+            f"{repo} has no file {filename} on Hugging Face. Check the reference "
+            "(owner/repo:file.gguf) or pass --model /path/to/model.gguf."
+        ) from None
+
+
+def _hub_reachable() -> bool:
+    """A quick name lookup, so an offline machine fails at once instead of after the hub
+    client's retries."""
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,218 @@
+"""The one data model every stage speaks: articles, chunks, mentions, events and the result.
+
+The JSON form of :class:`Result` is a public contract (see ``storyline schema``); field names
+that appear there are kept stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Precision(StrEnum):
+    """How exactly a span pins down when something happened.
+
+    ``range`` is an explicit run of days (a weekend, "March 11-13", "overnight");
+    ``unknown`` means no calendar position could be derived from the expression.
+    """
+
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    season = "season"
+    year = "year"
+    decade = "decade"
+    range = "range"
+    unknown = "unknown"
+
+
+Qualifier = Literal["since", "by", "before", "after"]
+Modifier = Literal["early", "mid", "late"]
+Status = Literal["happened", "expected", "ongoing"]
+
+
+class DateSpan(BaseModel):
+    """A resolved stretch of calendar time.
+
+    ``start``/``end`` are inclusive. ``qualifier`` marks open spans: ``since`` (known start, open
+    end), ``by`` (a deadline), ``before``/``after`` (only the side of a reference date is known, as
+    for "recently" or "in the coming weeks"). ``vague`` marks expressions that never name a day.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    precision: Precision = Precision.unknown
+    qualifier: Qualifier | None = None
+    modifier: Modifier | None = None
+    vague: bool = False
+    expression: str | None = None
+    note: str | None = None
+
+    @property
+    def is_known(self) -> bool:
+        return self.start is not None or self.end is not None
+
+    def sort_key(self) -> tuple[dt.date, dt.date, int]:
+        """Chronological order; unplaced spans sort last, wider spans after narrower ones."""
+        first = self.start or self.end or dt.date.max
+        last = self.end or self.start or dt.date.max
+        return (first, last, list(Precision).index(self.precision))
+
+    def width_days(self) -> int:
+        """Days covered; open or unknown spans count as infinitely wide."""
+        if self.start is None or self.end is None:
+            return 10**9
+        return (self.end - self.start).days + 1
+
+    def overlaps(self, other: DateSpan) -> bool:
+        """True when the two spans can describe the same moment (open ends overlap anything)."""
+        if not self.is_known or not other.is_known:
+            return True
+        lo_a, hi_a = self.start or dt.date.min, self.end or dt.date.max
+        lo_b, hi_b = other.start or dt.date.min, other.end or dt.date.max
+        return lo_a <= hi_b and lo_b <= hi_a
+
+
+class Article(BaseModel):
+    """One news article, its text and what is known about it."""
+
+    id: str
+    text: str = Field(repr=False)
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+    path: str | None = None
+
+
+class ArticleInfo(BaseModel):
+    """An article as listed in the result (no body text)."""
+
+    id: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+    path: str | None = None
+
+
+class Sentence(BaseModel):
+    """A sentence of an article, as character offsets into ``Article.text``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int
+    end: int
+
+
+class Chunk(BaseModel):
+    """A run of whole sentences of one article that fits the model's token budget."""
+
+    article_id: str
+    index: int
+    sentences: list[Sentence]
+    text: str
+    token_count: int
+
+    @property
+    def start(self) -> int:
+        return self.sentences[0].start
+
+    @property
+    def end(self) -> int:
+        return self.sentences[-1].end
+
+
+class Mention(BaseModel):
+    """One report of one event in one article, grounded in a verbatim quote."""
+
+    article: str
+    quote: str
+    title: str
+    when: str = ""
+    status: Status = "happened"
+    actors: list[str] = Field(default_factory=list)
+    date: DateSpan = Field(default_factory=DateSpan)
+    chunk: int = 0
+    offset: int = 0
+
+
+class Conflict(BaseModel):
+    """A point on which an event's mentions disagree."""
+
+    kind: Literal["date", "figure", "title"]
+    detail: str
+    values: dict[str, list[str]] = Field(
+        default_factory=dict, description="each differing value with the article ids reporting it"
+    )
+
+
+class Event(BaseModel):
+    """One event on the merged timeline with every mention that reports it."""
+
+    id: str
+    title: str
+    date: DateSpan
+    status: Status = "happened"
+    actors: list[str] = Field(default_factory=list)
+    mentions: list[Mention]
+    sources: int = 0
+    conflicts: list[Conflict] = Field(default_factory=list)
+
+
+class StageStats(BaseModel):
+    calls: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    prompt_tokens_evaluated: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+
+class Stats(BaseModel):
+    """Counters of one run. Everything run-specific in the output lives here."""
+
+    llm_calls: int = 0
+    extract_calls: int = 0
+    summary_calls: int = 0
+    adjudicate_calls: int = 0
+    prompt_tokens_evaluated: int = 0
+    extract_prompt_tokens_evaluated: int = 0
+    completion_tokens: int = 0
+    source_tokens: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    chunks: int = 0
+    mentions: int = 0
+    ungrounded_dropped: int = 0
+    failed_chunks: int = 0
+    stages: dict[str, StageStats] = Field(default_factory=dict)
+
+    def stage(self, name: str) -> StageStats:
+        return self.stages.setdefault(name, StageStats())
+
+
+class Meta(BaseModel):
+    model: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    stats: Stats = Field(default_factory=Stats)
+
+
+class Result(BaseModel):
+    """What a run produces: the articles, the merged timeline and the summary."""
+
+    articles: list[ArticleInfo]
+    timeline: list[Event]
+    summary: str
+    meta: Meta = Field(default_factory=Meta)
+
+
+SCHEMA_VERSION = "1"
+"""Bumped whenever a model-facing schema or the meaning of a cached result changes."""

@@ -1,0 +1,82 @@
+"""The neutral summary, written by the model from the merged timeline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from .dates import format_span
+from .models import Article, Event
+
+SENTENCE_CHARS = 240
+MAX_SENTENCES = 6
+SUMMARY_MAX_TOKENS = MAX_SENTENCES * (SENTENCE_CHARS + 4) + 24
+"""The longest reply the summary schema allows, at one token per character."""
+
+# Words a neutral summary does not use in its own voice (inside quotation marks they are fine).
+_LOADED = re.compile(
+    r"\b(slammed|blasted|shocking|outrageous|disastrous|heroic|brutal|barbaric|evil|"
+    r"so-called|regime|terrorists?|thugs?|shameful|disgraceful|slams?|lashed out)\b",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
+
+# The summary is asked for as a list of sentences: a grammar for one long string would need a
+# repetition llama.cpp refuses to build, and bounded sentences keep generation bounded too.
+Sentence = Annotated[str, StringConstraints(min_length=1, max_length=SENTENCE_CHARS)]
+
+
+class SummaryOutput(BaseModel):
+    sentences: list[Sentence] = Field(min_length=1, max_length=MAX_SENTENCES)
+
+    @field_validator("sentences")
+    @classmethod
+    def _neutral(cls, sentences: list[str]) -> list[str]:
+        text = " ".join(sentences)
+        loaded = sorted({w.lower() for w in _LOADED.findall(_QUOTED.sub("", text))})
+        if loaded:
+            raise ValueError(f"uses loaded words in its own voice: {', '.join(loaded)}; use neutral wording")
+        return [s.strip() for s in sentences]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s for s in self.sentences if s)
+
+
+def event_view(event: Event) -> dict:
+    """What the summary prompt sees of an event."""
+    return {
+        "date": format_span(event.date),
+        "title": event.title,
+        "status": event.status,
+        "sources": event.sources,
+        "actors": event.actors,
+        "conflicts": [c.detail for c in event.conflicts],
+        "quote": event.mentions[0].quote if event.mentions else "",
+    }
+
+
+def article_view(article: Article) -> dict:
+    return {"id": article.id, "title": article.title, "published": article.published}
+
+
+def select_events(events: list[Event], fits: Callable[[list[Event]], bool]) -> tuple[list[Event], int]:
+    """The most-reported events that fit the prompt budget, kept in timeline order.
+
+    ``fits(selection)`` says whether a selection's prompt fits; events are dropped least-reported
+    first (binary search over how many to keep).
+    """
+    ranked = sorted(range(len(events)), key=lambda i: (-events[i].sources, i))
+    low, high = 0, len(events)
+    while low < high:
+        middle = (low + high + 1) // 2
+        keep = sorted(ranked[:middle])
+        if fits([events[i] for i in keep]):
+            low = middle
+        else:
+            high = middle - 1
+    keep = sorted(ranked[:low])
+    return [events[i] for i in keep], len(events) - low

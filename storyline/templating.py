@@ -1,0 +1,187 @@
+"""Jinja2 for every prompt and every rendering: a strict environment over template files.
+
+Prompt templates live in ``prompts/`` (shipped inside the wheel as ``storyline/prompts``); a user
+directory given with ``--prompts`` overrides any of them by file name and falls back to the
+defaults for the rest. Output templates live in ``storyline/templates``. Undefined variables
+fail loudly (StrictUndefined), and every template error becomes a :class:`TemplateError` naming
+the file and line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import TemplateError
+
+PROMPT_NAMES = ("extract", "summarize", "adjudicate", "retry")
+OUTPUT_FORMATS = ("markdown", "json", "text")
+_PACKAGE = Path(__file__).parent
+
+
+def default_prompts_dir() -> Path:
+    """The installed prompt pack, or the checkout's ``prompts/`` when running from source."""
+    installed = _PACKAGE / "prompts"
+    return installed if installed.is_dir() else _PACKAGE.parent / "prompts"
+
+
+def output_templates_dir() -> Path:
+    return _PACKAGE / "templates"
+
+
+def _environment(search_path: list[Path]) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=False,
+    )
+
+
+def _rewritten(env: jinja2.Environment) -> BaseException:
+    """The exception being handled, its traceback rewritten by jinja2 to template lines (done
+    for ``Template.render`` but not for block functions called directly)."""
+    try:
+        env.handle_exception()
+    except Exception as error:
+        return error
+    raise AssertionError("handle_exception always raises")
+
+
+def _template_error(error: BaseException, fallback_name: str) -> TemplateError:
+    """Describe a jinja2 failure by the template file and line it happened at."""
+    path, line = None, None
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        path, line = error.filename, error.lineno
+    else:
+        # jinja2 rewrites tracebacks so template frames carry the template's file and line.
+        for frame in reversed(traceback.extract_tb(error.__traceback__)):
+            if frame.filename.endswith(".j2") or frame.filename.endswith(".jinja"):
+                path, line = frame.filename, frame.lineno
+                break
+    where = f"{path or fallback_name}" + (f", line {line}" if line else "")
+    if isinstance(error, jinja2.TemplateNotFound):
+        message = f"Template {error.name!r} was not found (needed by {fallback_name})."
+    else:
+        message = f"Template error in {where}: {error}."
+    return TemplateError(
+        message + " Fix the template (or remove it from your prompts folder to use the default).",
+        path=path,
+        line=line,
+    )
+
+
+class PromptSet:
+    """The prompt templates of a run: user overrides first, shipped defaults behind them."""
+
+    def __init__(self, override_dir: str | Path | None = None):
+        self.default_dir = default_prompts_dir()
+        self.override_dir = Path(override_dir) if override_dir else None
+        if self.override_dir is not None and not self.override_dir.is_dir():
+            raise TemplateError(
+                f"Prompts folder {self.override_dir} does not exist. Create it with "
+                "`storyline prompts export DIR`, then edit the files you want to change.",
+                path=str(self.override_dir),
+            )
+        search = [self.override_dir, self.default_dir] if self.override_dir else [self.default_dir]
+        self._env = _environment(search)
+        self._templates: dict[str, jinja2.Template] = {}
+
+    def source_of(self, name: str) -> Path:
+        """The file a prompt is read from."""
+        if self.override_dir and (self.override_dir / f"{name}.j2").is_file():
+            return self.override_dir / f"{name}.j2"
+        return self.default_dir / f"{name}.j2"
+
+    def template(self, name: str) -> jinja2.Template:
+        if name not in self._templates:
+            try:
+                self._templates[name] = self._env.get_template(f"{name}.j2")
+            except jinja2.TemplateError as error:
+                raise _template_error(error, str(self.source_of(name))) from None
+        return self._templates[name]
+
+    def _render(self, name: str, block: str | None, variables: dict[str, Any]) -> str:
+        template = self.template(name)
+        try:
+            if block is None:
+                return template.render(variables).strip()
+            if block not in template.blocks:
+                raise TemplateError(
+                    f"Template {self.source_of(name)} has no {{% block {block} %}}; prompt templates "
+                    "need a `system` and a `user` block.",
+                    path=str(self.source_of(name)),
+                )
+            context = template.new_context(variables)
+            render_block: Callable = template.blocks[block]
+            return "".join(render_block(context)).strip()
+        except TemplateError:
+            raise
+        except Exception:  # any failure inside a user's template is a template error
+            raise _template_error(_rewritten(self._env), str(self.source_of(name))) from None
+
+    def messages(self, name: str, **variables: Any) -> tuple[tuple[str, str], ...]:
+        """The chat messages of a prompt: its system block (rendered with no variables, so it
+        is identical in every call) and its user block."""
+        return (("system", self._render(name, "system", {})), ("user", self._render(name, "user", variables)))
+
+    def render_text(self, name: str, **variables: Any) -> str:
+        return self._render(name, None, variables)
+
+    def listing(self) -> list[tuple[str, Path, str]]:
+        """(name, file, "custom" or "default") for every prompt."""
+        rows = []
+        for name in PROMPT_NAMES:
+            path = self.source_of(name)
+            origin = "custom" if self.override_dir and path.parent == self.override_dir else "default"
+            rows.append((name, path, origin))
+        return rows
+
+    def export(self, target: str | Path, *, overwrite: bool = False) -> list[Path]:
+        """Copy the default prompts into ``target`` for editing."""
+        target = Path(target)
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in PROMPT_NAMES:
+            destination = target / f"{name}.j2"
+            if destination.exists() and not overwrite:
+                raise TemplateError(
+                    f"{destination} already exists; pass --force to overwrite it.", path=str(destination)
+                )
+            shutil.copyfile(self.default_dir / f"{name}.j2", destination)
+            written.append(destination)
+        return written
+
+
+def output_template(format_or_path: str) -> jinja2.Template:
+    """A built-in output template by format name, or a custom one by file path.
+
+    A custom template can include or extend the built-in ones by name.
+    """
+    from .dates import format_span
+
+    if format_or_path in OUTPUT_FORMATS:
+        path = output_templates_dir() / f"{format_or_path}.j2"
+    else:
+        path = Path(format_or_path)
+        if not path.is_file():
+            raise TemplateError(f"Output template {path} does not exist.", path=str(path))
+    env = _environment([path.parent.resolve(), output_templates_dir()])
+    env.filters["span"] = format_span
+    try:
+        return env.get_template(path.name)
+    except jinja2.TemplateError as error:
+        raise _template_error(error, str(path)) from None
+
+
+def render_output(template: jinja2.Template, **variables: Any) -> str:
+    try:
+        return template.render(variables)
+    except Exception as error:  # render() has already rewritten the traceback to template lines
+        raise _template_error(error, template.filename or template.name or "template") from None
