@@ -31,6 +31,8 @@ class Precision(StrEnum):
     unknown = "unknown"
 
 
+_PRECISION_RANK = {precision: rank for rank, precision in enumerate(Precision)}
+
 Qualifier = Literal["since", "by", "before", "after"]
 Modifier = Literal["early", "mid", "late"]
 Status = Literal["happened", "expected", "ongoing"]
@@ -63,7 +65,7 @@ class DateSpan(BaseModel):
         """Chronological order; unplaced spans sort last, wider spans after narrower ones."""
         first = self.start or self.end or dt.date.max
         last = self.end or self.start or dt.date.max
-        return (first, last, list(Precision).index(self.precision))
+        return (first, last, _PRECISION_RANK[self.precision])
 
     def width_days(self) -> int:
         """Days covered; open or unknown spans count as infinitely wide."""
