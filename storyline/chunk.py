@@ -9,6 +9,9 @@ from .models import Article, Chunk, Sentence
 from .tokens import Tokenizer
 
 _LINE = re.compile(r"[^\n]+")
+# A sentence can only end inside a line at a stop followed by a space; lines without one are
+# a single sentence and need no segmenter.
+_INNER_STOP = re.compile(r"[.!?…][\"'”’)\]]*\s+\S")
 _WORD_BREAK = re.compile(r"\s+")
 
 
@@ -23,15 +26,16 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     for line in _LINE.finditer(text):
         cursor = line.start()
-        for piece in segment("en", line.group()):
-            at = text.find(piece, cursor)
+        content = line.group()
+        for piece in segment("en", content) if _INNER_STOP.search(content) else (content,):
+            at = cursor if text.startswith(piece, cursor) else text.find(piece, cursor)
             if at < 0:  # the segmenter normalised something: fall back to the whole line
                 at, piece = line.start(), line.group()
             cursor = at + len(piece)
-            stripped = piece.strip()
-            if stripped:
-                start = at + piece.index(stripped)
-                sentences.append(Sentence(start=start, end=start + len(stripped)))
+            body = piece.strip()
+            if body:
+                start = at + len(piece) - len(piece.lstrip())
+                sentences.append(Sentence(start=start, end=start + len(body)))
     return sentences
 
 
@@ -51,21 +55,37 @@ def _split_long(text: str, sentence: Sentence, limit: int, count: Callable[[str]
     return [Sentence(start=p.start, end=p.start + len(text[p.start:p.end].rstrip())) for p in pieces]
 
 
-def chunk_article(
-    article: Article,
+def chunk_articles(
+    articles: list[Article],
     tokenizer: Tokenizer,
     max_tokens: int,
     *,
     per_sentence_overhead: int = 0,
-) -> list[Chunk]:
-    """Pack whole sentences greedily into chunks of at most ``max_tokens`` tokens.
+) -> list[list[Chunk]]:
+    """The chunks of each article: whole sentences packed greedily into chunks of at most
+    ``max_tokens`` tokens (``per_sentence_overhead`` is what the prompt adds around each
+    sentence). Sentences longer than the budget are cut at word breaks. The sentences of all
+    articles are counted in one batch, which is much faster than one call per article."""
+    split = [split_sentences(article.text) for article in articles]
+    counts = tokenizer.count_many([a.text[s.start : s.end] for a, sentences in zip(articles, split, strict=True)
+                                   for s in sentences])
+    chunks, cursor = [], 0
+    for article, sentences in zip(articles, split, strict=True):
+        own = counts[cursor : cursor + len(sentences)]
+        cursor += len(sentences)
+        chunks.append(_pack(article, sentences, own, tokenizer, max_tokens, per_sentence_overhead))
+    return chunks
 
-    ``per_sentence_overhead`` accounts for what the prompt adds around each sentence (its
-    number). Sentences longer than the budget are cut at word breaks.
-    """
+
+def chunk_article(article: Article, tokenizer: Tokenizer, max_tokens: int, *,
+                  per_sentence_overhead: int = 0) -> list[Chunk]:
+    """The chunks of one article (see :func:`chunk_articles`)."""
+    return chunk_articles([article], tokenizer, max_tokens, per_sentence_overhead=per_sentence_overhead)[0]
+
+
+def _pack(article: Article, sentences: list[Sentence], counts: list[int], tokenizer: Tokenizer,
+          max_tokens: int, per_sentence_overhead: int) -> list[Chunk]:
     text = article.text
-    sentences = split_sentences(text)
-    counts = tokenizer.count_many([text[s.start : s.end] for s in sentences])
     items: list[tuple[Sentence, int]] = []
     for sentence, tokens in zip(sentences, counts, strict=True):
         if tokens + per_sentence_overhead > max_tokens:
@@ -104,7 +124,7 @@ def chunk_article(
     return chunks
 
 
-def split_chunk(chunk: Chunk, text: str, tokenizer: Tokenizer) -> list[Chunk]:
+def split_chunk(chunk: Chunk, text: str, tokenizer: Tokenizer, per_sentence_overhead: int = 0) -> list[Chunk]:
     """Halve a chunk by sentences (used when its exact prompt turns out too long)."""
     if len(chunk.sentences) < 2:
         return [chunk]
@@ -112,6 +132,6 @@ def split_chunk(chunk: Chunk, text: str, tokenizer: Tokenizer) -> list[Chunk]:
     halves = []
     for part in (chunk.sentences[:middle], chunk.sentences[middle:]):
         body = text[part[0].start : part[-1].end]
-        halves.append(Chunk(article_id=chunk.article_id, index=0, sentences=part, text=body,
-                            token_count=tokenizer.count_many([body])[0]))
+        tokens = tokenizer.count_many([body])[0] + per_sentence_overhead * len(part)
+        halves.append(Chunk(article_id=chunk.article_id, index=0, sentences=part, text=body, token_count=tokens))
     return halves

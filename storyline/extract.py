@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from typing import Annotated, Literal
+from functools import lru_cache
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
@@ -61,11 +62,12 @@ def max_events(sentence_count: int) -> int:
     return max(1, min(MAX_EVENTS, sentence_count))
 
 
+@lru_cache(maxsize=512)
 def extraction_schema(sentence_count: int) -> dict:
     """The JSON schema the model's reply is constrained to, for a chunk of this many sentences.
 
     Sentence numbers are an enum of the chunk's numbers, so the grammar itself rules out
-    references to sentences that do not exist.
+    references to sentences that do not exist. Cached: treat the returned dict as read-only.
     """
     schema = ExtractionOutput.model_json_schema()
     event = schema["$defs"]["ExtractedEvent"]
@@ -87,10 +89,16 @@ def output_token_budget(sentence_count: int) -> int:
     return 12 + max_events(sentence_count) * per_event
 
 
-def numbered_sentences(article: Article, chunk: Chunk) -> list[dict]:
-    return [
-        {"n": n, "text": article.text[s.start : s.end]} for n, s in enumerate(chunk.sentences, start=1)
-    ]
+class NumberedSentence(NamedTuple):
+    """A sentence as the extraction prompt shows it (attributes, so jinja finds them at once)."""
+
+    n: int
+    text: str
+
+
+def numbered_sentences(article: Article, chunk: Chunk) -> list[NumberedSentence]:
+    text = article.text
+    return [NumberedSentence(n, text[s.start : s.end]) for n, s in enumerate(chunk.sentences, start=1)]
 
 
 def build_request(

@@ -34,10 +34,6 @@ from .tokens import Tokenizer
 
 log = logging.getLogger(__name__)
 
-PER_SENTENCE_TOKENS = 4
-"""What the extraction prompt adds around each sentence: its "[n] " marker and line break."""
-
-
 @dataclass
 class Options:
     """Everything a run can be configured with (the CLI flags map onto these)."""
@@ -154,34 +150,42 @@ class Pipeline:
              context_window: int | None = None, count_prompt=None) -> list[PlannedCall]:
         """Chunk every article and render its extraction calls, each proven to fit the context.
 
-        With no arguments the loaded model's tokenizer and context window are used; ``--dry-run``
-        passes tiktoken and a nominal window instead, so no model is loaded.
+        A call's prompt is the fixed part (system prompt and chat framing, counted exactly once)
+        plus the chunk's sentences and their number markers (counted when chunking). Only when
+        that estimate comes within a safety margin of the window is the whole prompt counted
+        exactly, and the chunk halved if it does not fit. With no arguments the loaded model's
+        tokenizer and window are used; ``--dry-run`` passes tiktoken and a nominal window.
         """
         if tokenizer is None:
             tokenizer = self.backend.tokenizer
             context_window = self.backend.context_window
             count_prompt = self.backend.count_prompt_tokens
         assert context_window is not None and count_prompt is not None
-        overhead = count_prompt(self.prompts.messages(
+        fixed = count_prompt(self.prompts.messages(
             "extract", article=article_view(articles[0]), chunk={"index": 0}, sentences=[]))
+        # What the prompt adds around each sentence, measured with this tokenizer on the widest
+        # marker a chunk can have.
+        marker = tokenizer.count_many(["\n[999] "])[0]
         largest_reply = extraction.output_token_budget(extraction.MAX_EVENTS)
-        budget = min(self.options.max_chunk_tokens, context_window - overhead - largest_reply)
-        budget = max(budget, 64)
+        budget = max(min(self.options.max_chunk_tokens, context_window - fixed - largest_reply), 64)
         planned: list[PlannedCall] = []
-        for article in articles:
-            pending = chunking.chunk_article(article, tokenizer, budget, per_sentence_overhead=PER_SENTENCE_TOKENS)
-            fitted: list[Chunk] = []
+        for article, chunks in zip(articles, chunking.chunk_articles(
+                articles, tokenizer, budget, per_sentence_overhead=marker), strict=True):
+            pending, fitted = list(chunks), []
             while pending:
                 candidate = pending.pop(0)
                 messages = self._extract_messages(article, candidate)
                 request = extraction.build_request(messages, candidate, seed=self.options.seed,
                                                    temperature=self.options.temperature)
-                tokens = count_prompt(messages)
+                estimate = fixed + candidate.token_count
+                margin = 16 + estimate // 50  # boundary effects of tokenizing parts separately
+                clearly_fits = estimate + margin + request.max_tokens <= context_window
+                tokens = estimate if clearly_fits else count_prompt(messages)
                 if tokens + request.max_tokens <= context_window:
                     fitted.append(candidate)
                     planned.append(PlannedCall(article, candidate, request, tokens))
                     continue
-                halves = chunking.split_chunk(candidate, article.text, tokenizer)
+                halves = chunking.split_chunk(candidate, article.text, tokenizer, marker)
                 if len(halves) == 1:
                     raise InputError(
                         f"{article.path or article.id}: a sentence of {candidate.token_count} tokens does "
@@ -189,13 +193,13 @@ class Pipeline:
                         "prompt; use a model with a larger context (--ctx)."
                     )
                 pending[:0] = halves
+            renumbered = [chunk.index != index for index, chunk in enumerate(fitted)]
             for index, chunk in enumerate(fitted):
                 chunk.index = index
-        # Chunk indices were settled after splitting: re-render requests whose index changed.
-        for call in planned:
-            messages = self._extract_messages(call.article, call.chunk)
-            if messages != call.request.messages:
-                call.request = call.request.model_copy(update={"messages": messages})
+            if any(renumbered):  # chunk numbers changed by splitting: render those prompts again
+                for call in planned[len(planned) - len(fitted):]:
+                    call.request = call.request.model_copy(
+                        update={"messages": self._extract_messages(call.article, call.chunk)})
         return planned
 
     def extract(self, articles: list[Article]) -> list[Mention]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 from .errors import StorylineError
+
+_CHARS_PER_THREAD = 200_000
 
 
 @runtime_checkable
@@ -39,9 +42,22 @@ class TiktokenTokenizer:
             ) from error
 
     def count_many(self, texts: list[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(tokens) for tokens in self._encoding.encode_ordinary_batch(texts, num_threads=2)]
+        # tiktoken releases the GIL, so large batches are spread over the cores; small ones run
+        # in a plain loop, as threads would cost more than they save.
+        workers = min(os.cpu_count() or 1, sum(map(len, texts)) // _CHARS_PER_THREAD)
+        if workers > 1:
+            # One contiguous slice per core (tiktoken's own batch call makes a task per text).
+            from concurrent.futures import ThreadPoolExecutor
+
+            size = -(-len(texts) // workers)
+            slices = [texts[i : i + size] for i in range(0, len(texts), size)]
+            with ThreadPoolExecutor(workers) as pool:
+                return [n for part in pool.map(self._count_slice, slices) for n in part]
+        return self._count_slice(texts)
+
+    def _count_slice(self, texts: list[str]) -> list[int]:
+        encode = self._encoding.encode_ordinary
+        return [len(encode(text)) for text in texts]
 
     def count(self, text: str) -> int:
         return len(self._encoding.encode_ordinary(text))

@@ -36,7 +36,7 @@ def test_end_to_end_on_the_real_llama_cpp_path(tiny_gguf, tmp_path):
     for counter in ("llm_calls", "extract_calls", "summary_calls", "prompt_tokens_evaluated",
                     "completion_tokens", "source_tokens", "cache_hits"):
         assert isinstance(stats[counter], int)
-    assert stats["extract_calls"] == 5 and stats["summary_calls"] in (0, 1)
+    assert stats["extract_calls"] == stats["chunks"] >= 5 and stats["summary_calls"] in (0, 1)
     assert stats["llm_calls"] == stats["extract_calls"] + stats["summary_calls"] + stats["retries"]
     assert stats["retries"] == 0  # constrained decoding: valid JSON on the first attempt
     # llama.cpp's own counters: the shared instruction prefix is evaluated once, not per chunk.
