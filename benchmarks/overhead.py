@@ -31,7 +31,7 @@ from storyline.pipeline import Pipeline
 from storyline.render import render
 from storyline.tokens import TiktokenTokenizer
 
-_LINE = re.compile(r"^\[(\d+)\] (.*)$", re.M)
+_LINE = re.compile(r"^(\d+)\. (.*)$", re.M)
 _WHEN = re.compile(r"\b(?:on (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|last (?:week|month|year)|"
                    r"yesterday|in (?:January|February|March|April|May|June|July|August|September|October|"
                    r"November|December))\b")

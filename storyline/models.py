@@ -82,20 +82,8 @@ class DateSpan(BaseModel):
         return lo_a <= hi_b and lo_b <= hi_a
 
 
-class Article(BaseModel):
-    """One news article, its text and what is known about it."""
-
-    id: str
-    text: str = Field(repr=False)
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    published: dt.date | None = None
-    path: str | None = None
-
-
 class ArticleInfo(BaseModel):
-    """An article as listed in the result (no body text)."""
+    """An article as listed in the result: what is known about it, without its text."""
 
     id: str
     title: str | None = None
@@ -103,6 +91,12 @@ class ArticleInfo(BaseModel):
     url: str | None = None
     published: dt.date | None = None
     path: str | None = None
+
+
+class Article(ArticleInfo):
+    """One news article: its metadata and its text."""
+
+    text: str = Field(repr=False)
 
 
 class Sentence(BaseModel):

@@ -165,7 +165,7 @@ class Pipeline:
             "extract", article=article_view(articles[0]), chunk={"index": 0}, sentences=[]))
         # What the prompt adds around each sentence, measured with this tokenizer on the widest
         # marker a chunk can have.
-        marker = tokenizer.count_many(["\n[999] "])[0]
+        marker = tokenizer.count_many(["\n999. "])[0]
         largest_reply = extraction.output_token_budget(extraction.MAX_EVENTS)
         budget = max(min(self.options.max_chunk_tokens, context_window - fixed - largest_reply), 64)
         planned: list[PlannedCall] = []

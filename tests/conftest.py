@@ -19,7 +19,7 @@ _TIME_WORDS = re.compile(
     r"since March 2022|in February|over the weekend|overnight|recently|within weeks|this week)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"^\[(\d+)\] (.*)$", re.M)
+_SENTENCE = re.compile(r"^(\d+)\. (.*)$", re.M)
 _NAMES = ("Trump", "Putin", "Zelensky", "Witkoff", "Rubio", "Kremlin", "Macron", "Starmer", "Waltz")
 
 

@@ -43,6 +43,14 @@ def test_end_to_end_on_the_real_llama_cpp_path(tiny_gguf, tmp_path):
     assert 0 < stats["extract_prompt_tokens_evaluated"] < 1.25 * stats["source_tokens"]
     assert isinstance(document["summary"], str)
 
+    fresh = _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--format", "json",
+                       "--cache-dir", str(tmp_path / "other-cache"), "--quiet")
+    assert fresh.returncode == 0, fresh.stderr
+    again_fresh = json.loads(fresh.stdout)
+    # Determinism: same inputs, model, prompts and seed with a fresh cache give the same JSON.
+    assert {k: v for k, v in again_fresh.items() if k != "meta"} == {k: v for k, v in document.items() if k != "meta"}
+    assert again_fresh["meta"]["warnings"] == document["meta"]["warnings"]
+
     again = _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--format", "json",
                        "--cache-dir", str(tmp_path / "cache"), "--quiet")
     assert again.returncode == 0, again.stderr
@@ -89,7 +97,7 @@ def test_dry_run_shows_prompts_without_loading_a_model(tmp_path):
     run = _storyline("summarize", str(SEEDS), "--dry-run", "--model", str(tmp_path / "absent.gguf"))
     assert run.returncode == 0, run.stderr
     assert "5 extraction call(s)" in run.stdout
-    assert "[1] US President Donald Trump will speak" in run.stdout
+    assert "\n1. US President Donald Trump will speak" in run.stdout
     assert "prompt tokens" in run.stdout
 
 

@@ -99,3 +99,20 @@ def test_tiny_model_output_always_validates(llama_backend):
         assert generation.finish_reason == "stop"
         ExtractionOutput.model_validate_json(generation.text, context={"sentences": len(call.chunk.sentences)})
         json.loads(generation.text)
+
+
+def test_prefix_state_carries_the_instructions_across_runs(tiny_gguf, tmp_path):
+    """A later run loads the saved state of the instruction prefix instead of evaluating it."""
+    from storyline.backends.llama import LlamaCppBackend
+
+    article = load_articles([SEEDS])[0]
+    first = LlamaCppBackend(tiny_gguf, prefix_state_dir=tmp_path)
+    call = Pipeline(first, use_cache=False).plan([article])[0]
+    cold = first.generate(call.request)
+    assert list(tmp_path.glob("*.state"))
+    later = LlamaCppBackend(tiny_gguf, prefix_state_dir=tmp_path)  # as a new process would
+    warm = later.generate(call.request)
+    prefix = later._prefix_tokens(call.request, later._tokens(later._format(call.request.messages)))
+    assert cold.prompt_tokens_evaluated == cold.prompt_tokens
+    assert warm.prompt_tokens_evaluated <= cold.prompt_tokens - len(prefix) + 1
+    assert warm.text == cold.text  # same output from the restored state

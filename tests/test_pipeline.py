@@ -42,13 +42,19 @@ def test_seed_timeline_places_the_key_events(oracle_backend, tmp_path):
     assert stats.cache_hits == 0 and stats.source_tokens > 0
 
 
+def _edited_prompt(folder, name, old, new):
+    """A prompts folder holding one default prompt with ``old`` replaced by ``new``."""
+    folder.mkdir()
+    original = (default_prompts_dir() / f"{name}.j2").read_text()
+    assert old in original
+    (folder / f"{name}.j2").write_text(original.replace(old, new))
+    return folder
+
+
 def test_editing_the_summary_prompt_reruns_only_the_summary(tmp_path):
     cache = tmp_path / "cache"
     _run(ScriptedBackend(responder=oracle), cache)
-    prompts = tmp_path / "prompts"
-    prompts.mkdir()
-    original = (default_prompts_dir() / "summarize.j2").read_text()
-    (prompts / "summarize.j2").write_text(original.replace("short neutral summary", "brief neutral summary"))
+    prompts = _edited_prompt(tmp_path / "prompts", "summarize", "short neutral summary", "brief neutral summary")
     backend = ScriptedBackend(responder=oracle)
     second = _run(backend, cache, prompts=prompts)
     stats = second.meta.stats
@@ -60,10 +66,7 @@ def test_editing_the_summary_prompt_reruns_only_the_summary(tmp_path):
 def test_editing_the_extraction_prompt_reruns_extraction(tmp_path):
     cache = tmp_path / "cache"
     _run(ScriptedBackend(responder=oracle), cache)
-    prompts = tmp_path / "prompts"
-    prompts.mkdir()
-    original = (default_prompts_dir() / "extract.j2").read_text()
-    (prompts / "extract.j2").write_text(original.replace("for a timeline", "for a news timeline"))
+    prompts = _edited_prompt(tmp_path / "prompts", "extract", "for a timeline", "for a news timeline")
     stats = _run(ScriptedBackend(responder=oracle), cache, prompts=prompts).meta.stats
     assert stats.extract_calls == 5
 
@@ -158,3 +161,36 @@ def test_rerender_with_another_template_never_calls_the_model(oracle_backend, tm
     assert "18 Mar 2025|5" in text
     assert "## Events" in render(result, "markdown") and render(result, "text")
     assert len(oracle_backend.requests) == calls
+
+
+def test_article_without_publication_date_warns_and_still_orders(tmp_path):
+    (tmp_path / "undated.txt").write_text("The minister resigned on Tuesday. The vote was held in March 2021.\n")
+    result = summarize([tmp_path], backend=ScriptedBackend(responder=oracle_dated), use_cache=False)
+    assert any("no publication date" in w and "--published" in w for w in result.meta.warnings)
+    dates = {m.when: m.date for e in result.timeline for m in e.mentions}
+    assert dates["on Tuesday"].start is None and dates["on Tuesday"].precision == "unknown"
+    assert str(dates["in March 2021"].start) == "2021-03-01"
+    assert result.timeline[0].date.start is not None  # the placed event comes first
+
+
+def oracle_dated(request):
+    if "sentences" in request.json_schema.get("properties", {}):
+        return {"sentences": ["A minister resigned."]}
+    return {"e": [{"t": "Minister resigns", "w": "on Tuesday", "st": "happened", "s": [1], "a": []},
+                  {"t": "Vote held", "w": "in March 2021", "st": "happened", "s": [2], "a": []}]}
+
+
+def test_adjudication_calls_the_model_and_is_counted():
+    from seed_mentions import seed_mentions
+
+    from storyline.models import ArticleInfo
+
+    mentions = [m for _, m in seed_mentions()]
+    backend = ScriptedBackend(responder=oracle)
+    articles = [ArticleInfo(id=i) for i in sorted({m.article for m in mentions})]
+    result = Pipeline(backend, use_cache=False, adjudicate=True).run_from_mentions(articles, mentions)
+    stats = result.meta.stats
+    assert stats.adjudicate_calls > 0
+    asked = [r for r in backend.requests if "same" in r.json_schema.get("properties", {})]
+    assert len(asked) == stats.adjudicate_calls
+    assert "Report A" in asked[0].messages[1][1]
