@@ -51,8 +51,10 @@ def _friendly_errors(command: Callable) -> Callable:
 
 
 def _setup_logging(quiet: bool) -> None:
+    """Warnings on stderr, and storyline's own stage messages unless --quiet."""
     logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING,
                         format="storyline: %(message)s", stream=sys.stderr)
+    logging.getLogger("storyline").setLevel(logging.ERROR if quiet else logging.INFO)
 
 
 def _write_output(text: str, output: str | None) -> None:
@@ -66,11 +68,6 @@ def _write_output(text: str, output: str | None) -> None:
                                      prefix=f".{target.name}.", suffix=".tmp") as handle:
         handle.write(text)
     os.replace(handle.name, target)
-
-
-def _say(quiet: bool, message: str) -> None:
-    if not quiet:
-        click.echo(message, err=True)
 
 
 def _print_stats(stats) -> None:
@@ -177,10 +174,9 @@ def summarize(paths: tuple[str, ...], output_format: str, template: str | None, 
     pipeline = _pipeline(**kwargs)
     try:
         pipeline.check_templates()
-        if template or output_format:
-            from .templating import output_template
+        from .templating import output_template
 
-            output_template(template or output_format)  # a broken output template fails now
+        output_template(template or output_format)  # a broken output template fails now, too
         if dry_run:
             _dry_run(pipeline, paths)
             return
@@ -188,15 +184,9 @@ def summarize(paths: tuple[str, ...], output_format: str, template: str | None, 
             from .pipeline import read_mentions
 
             articles, mentions = read_mentions(from_mentions)
-            _say(kwargs["quiet"], f"Merging {len(mentions)} mentions from {from_mentions} ...")
             result = pipeline.run_from_mentions(articles, mentions)
         else:
-            articles = pipeline.ingest(paths, stdin=sys.stdin)
-            _say(kwargs["quiet"], f"Read {len(articles)} article(s); loading the model ...")
-            mentions = pipeline.extract(articles)
-            events = pipeline.merge(mentions)
-            _say(kwargs["quiet"], f"{len(mentions)} mentions merged into {len(events)} events; summarizing ...")
-            result = pipeline.result(articles, events, pipeline.summarize(events, articles))
+            result = pipeline.run(paths, stdin=sys.stdin)
         _write_output(render(result, template or output_format), output)
         if not kwargs["quiet"]:
             for warning in result.meta.warnings:
@@ -256,7 +246,8 @@ def extract(paths: tuple[str, ...], output: str, show_stats: bool, **kwargs: Any
         buffer = io.StringIO()
         write_mentions(articles, mentions, buffer)
         _write_output(buffer.getvalue(), output)
-        _say(kwargs["quiet"], f"Wrote {len(mentions)} mentions from {len(articles)} article(s) to {output}.")
+        logging.getLogger("storyline").info("Wrote %d mentions from %d article(s) to %s.", len(mentions),
+                                            len(articles), output)
         if not kwargs["quiet"]:
             for warning in pipeline.warnings:
                 click.echo(f"storyline: warning: {warning}", err=True)

@@ -32,7 +32,8 @@ from .summary import SUMMARY_MAX_TOKENS, SummaryOutput, article_view, event_view
 from .templating import PromptSet
 from .tokens import Tokenizer
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("storyline")
+
 
 @dataclass
 class Options:
@@ -73,6 +74,9 @@ _SAMPLE_EVENT = {
 
 
 class Pipeline:
+    """One run's shared state: options, prompts, cache, counters and the model, loaded on first
+    use. Stage progress is logged on the ``storyline`` logger (INFO)."""
+
     def __init__(self, backend: Backend | None = None, options: Options | None = None, **overrides: Any):
         self.options = options or Options()
         for name, value in overrides.items():
@@ -86,6 +90,7 @@ class Pipeline:
         cache_dir = Path(self.options.cache_dir) if self.options.cache_dir else default_cache_dir()
         self.cache_dir = cache_dir
         self.cache = CallCache(cache_dir) if self.options.use_cache else None
+        self._templates_checked = False
 
     # --- the model -------------------------------------------------------------------------
 
@@ -128,15 +133,18 @@ class Pipeline:
         return articles
 
     def check_templates(self) -> None:
-        """Render every prompt with stand-in values so a broken template fails before any model
-        call, with its file and line."""
+        """Render every prompt once with stand-in values, so a broken template fails before any
+        model call, with its file and line."""
+        if self._templates_checked:
+            return
         self.prompts.messages(
             "extract", article=article_view(Article(id="sample", text="A sentence.")),
-            chunk={"index": 0}, sentences=[{"n": 1, "text": "A sentence."}],
+            chunk={"index": 0}, sentences=[extraction.NumberedSentence(1, "A sentence.")],
         )
         self.prompts.messages("summarize", events=[_SAMPLE_EVENT], articles=[], omitted=0)
         self.prompts.messages("adjudicate", first=_SAMPLE_EVENT, second=_SAMPLE_EVENT)
         self.prompts.render_text("retry", error="- e: sample error")
+        self._templates_checked = True
 
     def _extract_messages(self, article: Article, chunk: Chunk) -> tuple[tuple[str, str], ...]:
         return self.prompts.messages(
@@ -306,15 +314,19 @@ class Pipeline:
     def run(self, inputs: Iterable[str | Path | Article], *, stdin: IO[str] | None = None) -> Result:
         self.check_templates()
         articles = self.ingest(inputs, stdin=stdin)
+        log.info("Read %d article(s); extracting events ...", len(articles))
         mentions = self.extract(articles)
-        events = self.merge(mentions)
-        return self.result(articles, events, self.summarize(events, articles))
+        return self._timeline(articles, mentions)
 
     def run_from_mentions(self, articles: list[ArticleInfo], mentions: list[Mention]) -> Result:
         """Timeline and summary from mentions extracted earlier (no extraction calls)."""
         self.check_templates()
         self.stats.mentions += len(mentions)
+        return self._timeline(articles, mentions)
+
+    def _timeline(self, articles: list[Article] | list[ArticleInfo], mentions: list[Mention]) -> Result:
         events = self.merge(mentions)
+        log.info("%d mentions merged into %d events; summarizing ...", len(mentions), len(events))
         return self.result(articles, events, self.summarize(events, articles))
 
     def close(self) -> None:
