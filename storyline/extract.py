@@ -158,22 +158,26 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
         if not numbers or numbers[0] < 1 or numbers[-1] > len(chunk.sentences):
             stats.ungrounded_dropped += 1
             continue
-        first, last = chunk.sentences[numbers[0] - 1], chunk.sentences[numbers[-1] - 1]
+        when = event.w.strip()
+        texts = {n: article.text[chunk.sentences[n - 1].start : chunk.sentences[n - 1].end] for n in numbers}
+        # The quote is the run of consecutive cited sentences around the one that holds the time
+        # expression (or the first cited one): verbatim, and no uncited sentence in between.
+        anchor = next((n for n in numbers if when and _find(when, texts[n]) >= 0), numbers[0])
+        low, high = anchor, anchor
+        while low - 1 in texts:
+            low -= 1
+        while high + 1 in texts:
+            high += 1
+        first, last = chunk.sentences[low - 1], chunk.sentences[high - 1]
         quote = article.text[first.start : last.end].strip()
         if not quote or quote not in article.text:
             stats.ungrounded_dropped += 1
             continue
-        when = event.w.strip()
-        if when and _find(when, quote) < 0:
+        if when and _find(when, texts[anchor]) < 0:
             span = DateSpan(expression=when, note="time expression not found in the quoted text")
             span = place_unresolved(span, event.st, article.published)
         else:
-            sentence = next(
-                (article.text[s.start : s.end] for s in chunk.sentences[numbers[0] - 1 : numbers[-1]]
-                 if when and _find(when, article.text[s.start : s.end]) >= 0),
-                quote,
-            )
-            span = date_mention(when, sentence, event.st, article.published)
+            span = date_mention(when, texts[anchor], event.st, article.published)
         mentions.append(Mention(
             article=article.id,
             quote=quote,

@@ -116,3 +116,15 @@ def test_prefix_state_carries_the_instructions_across_runs(tiny_gguf, tmp_path):
     assert cold.prompt_tokens_evaluated == cold.prompt_tokens
     assert warm.prompt_tokens_evaluated <= cold.prompt_tokens - len(prefix) + 1
     assert warm.text == cold.text  # same output from the restored state
+
+
+def test_quote_is_the_run_of_cited_sentences_holding_the_time_expression(seed_call):
+    article, call = seed_call
+    texts = [article.text[s.start : s.end] for s in call.chunk.sentences]
+    tuesday = next(n for n, t in enumerate(texts, 1) if "on Tuesday" in t)
+    output = ExtractionOutput.model_validate({"e": [
+        {"t": "Call", "w": "on Tuesday", "st": "expected", "s": [tuesday + 3, tuesday, tuesday + 1], "a": []}]})
+    (mention,) = ground(output, article, call.chunk, Stats())
+    assert mention.quote == article.text[call.chunk.sentences[tuesday - 1].start : call.chunk.sentences[tuesday].end]
+    assert texts[tuesday + 1] not in mention.quote  # the uncited sentence between is left out
+    assert str(mention.date.start) == "2025-03-18"
