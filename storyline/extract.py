@@ -149,8 +149,9 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     """Turn the model's events into mentions with verbatim quotes and resolved dates.
 
     Events whose sentence references fall outside the chunk are dropped and counted as
-    ungrounded. A time expression that does not occur in the quoted sentences is not trusted:
-    it is kept as written but resolved to nothing.
+    ungrounded. A time expression that does not occur in the cited sentence is not trusted: it
+    is kept as written, and the event is placed only before or after the publication date, as
+    its status implies.
     """
     mentions = []
     for event in output.e:
