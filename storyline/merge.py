@@ -10,18 +10,20 @@ so the result does not depend on the order of the input.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import hashlib
 import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from itertools import chain
 
 from pydantic import BaseModel
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from .dates import format_span
-from .models import Conflict, DateSpan, Event, Mention
+from .models import _PRECISION_RANK, Conflict, DateSpan, Event, Mention
 
 SAME_EVENT = 0.225
 """Score at or above which two date-compatible mentions are one event. Chosen on the seed
@@ -32,7 +34,7 @@ UNSURE = 0.16
 STRONG_TEXT = 0.6
 """Score that merges despite conflicting dates (the conflict is then reported)."""
 BLOCK_KEYS = 4
-NEIGHBOURS = 6
+NEIGHBOURS = 4
 """How many following mentions, in date order, each mention meets inside a block."""
 PAIR_BATCH = 200_000
 
@@ -89,6 +91,14 @@ class AdjudicationOutput(BaseModel):
     same: bool
 
 
+def _sorted_unique(values):
+    """np.unique by sorting (numpy 2's hash-based unique is several times slower on these)."""
+    import numpy as np
+
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
 class _Features:
     """The mentions as sparse word vectors, for scoring many pairs at once.
 
@@ -101,51 +111,44 @@ class _Features:
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        # One dictionary lookup per word: each raw word maps straight to the id of its stem
-        # (stop words and one-letter words to -1). Ids are renumbered in sorted order below, so
-        # ties break the same way in every run whatever the string hashing.
-        stem_ids: dict[str, int] = {}
-        raw_ids: dict[str, int] = {}
+        self.n = n = len(mentions)
+        titles = [_WORD.findall(m.title.lower()) for m in mentions]
+        quotes = [_WORD.findall(m.quote.lower()) for m in mentions]
+        actors = [[k for a in m.actors if (k := _actor_key(a))] for m in mentions]
+        # Stem each distinct word once; ids follow the sorted stems, so ties break the same way
+        # in every run whatever the string hashing. Stop words and one-letter words get -1.
+        raw = set(chain.from_iterable(titles)) | set(chain.from_iterable(quotes))
+        stems = {w: _stem(w) for w in raw if len(w) > 1 and w not in _STOPWORDS}
+        stems.update({k: k for k in chain.from_iterable(actors)})
+        self.vocabulary = sorted(set(stems.values()))
+        position = {stem: i for i, stem in enumerate(self.vocabulary)}
+        word_id = {w: position[stem] for w, stem in stems.items()}
+        word_id.update({w: -1 for w in raw if w not in stems})
 
-        def ids_of(text: str) -> set[int]:
-            found = set()
-            for word in set(_WORD.findall(text.lower())):
-                number = raw_ids.get(word)
-                if number is None:
-                    if len(word) < 2 or word in _STOPWORDS:
-                        number = -1
-                    else:
-                        number = stem_ids.setdefault(_stem(word), len(stem_ids))
-                    raw_ids[word] = number
-                found.add(number)
-            found.discard(-1)
-            return found
+        def entries(texts: list[list[str]]):
+            """(row, id) of every word of every text, stop words left out."""
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+            flat = list(chain.from_iterable(texts))
+            ids = np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
+            rows = np.repeat(np.arange(n), lengths)
+            return rows[ids >= 0], ids[ids >= 0]
 
-        head_sets, word_sets = [], []
-        for m in mentions:
-            headline = ids_of(m.title)
-            for actor in m.actors:
-                if key := _actor_key(actor):
-                    headline.add(stem_ids.setdefault(key, len(stem_ids)))
-            head_sets.append(headline)
-            word_sets.append(headline | ids_of(m.quote))
-        self.vocabulary = sorted(stem_ids)
-        renumber = np.empty(len(stem_ids), dtype=np.int64)
-        renumber[[stem_ids[w] for w in self.vocabulary]] = np.arange(len(stem_ids))
-        self.n = len(mentions)
+        def matrix(*parts):
+            """Binary rows: each word once per mention."""
+            rows = np.concatenate([p[0] for p in parts])
+            ids = np.concatenate([p[1] for p in parts])
+            width = max(len(self.vocabulary), 1)
+            codes = _sorted_unique(rows * width + ids)
+            rows, ids = codes // width, codes % width
+            indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n))))
+            return csr_matrix((np.ones(len(ids)), ids, indptr), shape=(n, len(self.vocabulary)))
 
-        def matrix(sets: list[set[int]]):
-            lengths = np.fromiter((len(x) for x in sets), dtype=np.int64, count=len(sets))
-            indptr = np.concatenate(([0], np.cumsum(lengths)))
-            flat = np.fromiter((i for x in sets for i in x), dtype=np.int64, count=int(indptr[-1]))
-            ids = renumber[flat] if len(flat) else flat
-            return csr_matrix((np.ones(len(ids)), ids, indptr), shape=(len(sets), len(self.vocabulary)))
-
-        words = matrix(word_sets)
+        headline_parts = (entries(titles), entries(actors))
+        words = matrix(*headline_parts, entries(quotes))
         self.frequency = np.bincount(words.indices, minlength=len(self.vocabulary))
-        root_idf = np.sqrt(np.log((self.n + 1) / np.maximum(self.frequency, 1)))
+        root_idf = np.sqrt(np.log((n + 1) / np.maximum(self.frequency, 1)))
         self.words = words.multiply(root_idf[None, :]).tocsr()
-        self.headline = matrix(head_sets).multiply(root_idf[None, :]).tocsr()
+        self.headline = matrix(*headline_parts).multiply(root_idf[None, :]).tocsr()
         self.words_weight = np.asarray(self.words.multiply(self.words).sum(axis=1)).ravel()
         self.headline_weight = np.asarray(self.headline.multiply(self.headline).sum(axis=1)).ravel()
 
@@ -206,9 +209,81 @@ def _candidate_pairs(features: _Features, mentions: list[Mention], order_rank):
         pairs.append(np.stack((np.minimum(a, b), np.maximum(a, b))))
     both = np.concatenate(pairs, axis=1) if pairs else np.zeros((2, 0), dtype=np.int64)
     both = both[:, both[0] != both[1]]
-    codes = np.sort(both[0] * features.n + both[1])
-    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
+    codes = _sorted_unique(both[0] * features.n + both[1])
     return codes // features.n, codes % features.n
+
+
+def _date_order(mentions: list[Mention]):
+    """Each mention's rank in timeline order (as ``DateSpan.sort_key``, ties by position)."""
+    import numpy as np
+
+    never = dt.date.max.toordinal()
+    keys = np.empty((len(mentions), 3), dtype=np.int64)
+    for row, m in enumerate(mentions):
+        first = m.date.start or m.date.end
+        last = m.date.end or m.date.start
+        keys[row] = (first.toordinal() if first else never, last.toordinal() if last else never,
+                     _PRECISION_RANK[m.date.precision])
+    order = np.lexsort((np.arange(len(mentions)), keys[:, 2], keys[:, 1], keys[:, 0]))
+    rank = np.empty(len(mentions), dtype=np.int64)
+    rank[order] = np.arange(len(mentions))
+    return rank
+
+
+def _union_best_first(first, second, values, window, mentions: list[Mention],
+                      adjudicate: Adjudicator | None) -> list[int]:
+    """Each mention's cluster (a representative index): union-find over the pairs, best first.
+
+    Each cluster keeps the intersection of its placed dates, so a chain of pairwise matches
+    cannot join reports of different days. Where a whole connected component's placed dates
+    intersect, that guard never refuses and the component is one cluster: those are found at
+    once (scipy), and only the other components, or all pairs when an adjudicator must be asked,
+    go through the loop.
+    """
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(mentions)
+    _, label = connected_components(coo_matrix((np.ones(len(first)), (first, second)), shape=(n, n)),
+                                    directed=False)
+    latest_start = np.full(n, _OPEN[0], dtype=np.int64)
+    earliest_end = np.full(n, _OPEN[1], dtype=np.int64)
+    np.maximum.at(latest_start, label, window[:, 0])
+    np.minimum.at(earliest_end, label, window[:, 1])
+    consistent = latest_start <= earliest_end  # per component label
+    if adjudicate is not None:
+        consistent[:] = False
+    representative = np.full(n, n, dtype=np.int64)
+    np.minimum.at(representative, label, np.arange(n))
+    parent = [int(representative[label[i]]) if consistent[label[i]] else i for i in range(n)]
+
+    loop = ~consistent[label[first]]
+    order = np.lexsort((second[loop], first[loop], -values[loop]))
+    bounds = {i: (int(window[i, 0]), int(window[i, 1])) for i in range(n) if not consistent[label[i]]}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j, value in zip(first[loop][order].tolist(), second[loop][order].tolist(),
+                           values[loop][order].tolist(), strict=True):
+        root_i, root_j = find(i), find(j)
+        if root_i == root_j:
+            continue
+        (lo_i, hi_i), (lo_j, hi_j) = bounds[root_i], bounds[root_j]
+        agree = max(lo_i, lo_j) <= min(hi_i, hi_j)
+        if not agree and value < STRONG_TEXT:
+            continue
+        if value < SAME_EVENT and (adjudicate is None or not adjudicate(mentions[i], mentions[j])):
+            continue
+        root, child = min(root_i, root_j), max(root_i, root_j)
+        parent[child] = root
+        if agree:
+            bounds[root] = (max(lo_i, lo_j), min(hi_i, hi_j))
+    return [find(i) for i in range(n)]
 
 
 def cluster(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None) -> list[list[Mention]]:
@@ -219,12 +294,10 @@ def cluster(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None) 
     if len(ordered) < 2:
         return [[m] for m in ordered]
     features = _Features(ordered)
-    by_date = sorted(range(len(ordered)), key=lambda i: (ordered[i].date.sort_key(), i))
-    order_rank = np.empty(len(ordered), dtype=np.int64)
-    order_rank[by_date] = np.arange(len(ordered))
+    window = np.array([_bounds(m.date) for m in ordered], dtype=np.int64)
+    order_rank = _date_order(ordered)
     first, second = _candidate_pairs(features, ordered, order_rank)
 
-    window = np.array([_bounds(m.date) for m in ordered], dtype=np.int64)
     sentence_ids: dict[tuple[str, str], int] = {}
     sentence = np.array([sentence_ids.setdefault((m.article, m.quote), len(sentence_ids)) for m in ordered])
     values = np.empty(len(first))
@@ -236,38 +309,11 @@ def cluster(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None) 
     # Without an adjudicator, unsure pairs can never merge: drop them before the loop.
     keep = values >= np.where(apart, STRONG_TEXT, UNSURE if adjudicate else SAME_EVENT)
     first, second, values = first[keep], second[keep], values[keep]
-    best_first = np.lexsort((second, first, -values))
-
-    # Union-find over the pairs, best first. Each cluster keeps the intersection of its placed
-    # dates, so a chain of pairwise matches cannot join reports of different days.
-    parent = list(range(len(ordered)))
-    bounds = [tuple(row) for row in window.tolist()]
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i, j, value in zip(first[best_first].tolist(), second[best_first].tolist(), values[best_first].tolist(),
-                           strict=True):
-        root_i, root_j = find(i), find(j)
-        if root_i == root_j:
-            continue
-        (lo_i, hi_i), (lo_j, hi_j) = bounds[root_i], bounds[root_j]
-        agree = max(lo_i, lo_j) <= min(hi_i, hi_j)
-        if not agree and value < STRONG_TEXT:
-            continue
-        if value < SAME_EVENT and (adjudicate is None or not adjudicate(ordered[i], ordered[j])):
-            continue
-        root, child = min(root_i, root_j), max(root_i, root_j)
-        parent[child] = root
-        if agree:
-            bounds[root] = (max(lo_i, lo_j), min(hi_i, hi_j))
+    parent = _union_best_first(first, second, values, window, ordered, adjudicate)
 
     groups: dict[int, list[Mention]] = defaultdict(list)
     for index, mention in enumerate(ordered):
-        groups[find(index)].append(mention)
+        groups[parent[index]].append(mention)
     return list(groups.values())
 
 
@@ -302,6 +348,7 @@ def _best_date(mentions: list[Mention]) -> tuple[DateSpan, Conflict | None]:
                                  values=dict(sorted(values.items())))
 
 
+_DIGIT = re.compile(r"\d")
 _FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:[- ](?:per ?cent|%))?\s+([A-Za-z][A-Za-z-]+)")
 _ROLE_WORDS = ("President", "Minister", "Secretary", "Chancellor", "Envoy", "envoy", "Spokesperson",
                "spokesperson", "Adviser", "adviser", "Prime", "King", "Leader", "Governor", "Senator")
@@ -335,8 +382,6 @@ def _titles(mentions: list[Mention]) -> Conflict | None:
     people: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     written: dict[str, str] = {}
     for m in mentions:
-        if not _ROLE_HINT.search(m.quote):
-            continue  # cheap test first: the pattern below is slow on long quotes
         for role, name in _PERSON_WITH_ROLE.findall(m.quote):
             surname = name.split()[-1]
             key = _normal_role(role)
@@ -361,11 +406,12 @@ def _title(mentions: list[Mention]) -> str:
     if len(counts) == 1:
         return mentions[0].title
     titles = sorted(counts, key=lambda t: (-counts[t], t))[:TITLE_CANDIDATES]
-    return max(
-        titles,
-        key=lambda t: (sum(fuzz.token_set_ratio(t, o) * counts[o] for o in titles if o != t) + 100 * counts[t],
-                       -len(t), t),
-    )
+    weights = [counts[t] for t in titles]
+    similarity = process.cdist(titles, titles, scorer=fuzz.token_set_ratio)
+    centrality = [sum(row[k] * weights[k] for k in range(len(titles)) if k != i) + 100 * weights[i]
+                  for i, row in enumerate(similarity.tolist())]
+    best = max(range(len(titles)), key=lambda i: (centrality[i], -len(titles[i]), titles[i]))
+    return titles[best]
 
 
 def _actors(mentions: list[Mention]) -> list[str]:
@@ -383,8 +429,14 @@ def build_event(mentions: list[Mention]) -> Event:
     date, date_conflict = _best_date(ordered)
     statuses = {m.status for m in ordered}
     status = "happened" if "happened" in statuses else "ongoing" if "ongoing" in statuses else "expected"
-    several = len({m.article for m in ordered}) > 1  # one source cannot disagree with itself
-    conflicts = [c for c in (date_conflict, several and _figures(ordered), several and _titles(ordered)) if c]
+    conflicts = [date_conflict] if date_conflict else []
+    if len({m.article for m in ordered}) > 1:  # one source cannot disagree with itself
+        # Cheap tests on all the quotes at once before the slower patterns run on each.
+        quotes = "\n".join(m.quote for m in ordered)
+        if _DIGIT.search(quotes) and (figures := _figures(ordered)):
+            conflicts.append(figures)
+        if _ROLE_HINT.search(quotes) and (titles := _titles(ordered)):
+            conflicts.append(titles)
     identity = hashlib.sha256("|".join(f"{m.article}:{m.offset}:{m.title}" for m in ordered).encode())
     return Event(
         id="ev-" + identity.hexdigest()[:12],
