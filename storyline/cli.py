@@ -198,14 +198,14 @@ def summarize(paths: tuple[str, ...], output_format: str, template: str | None, 
 
 
 def _dry_run(pipeline, paths: tuple[str, ...]) -> None:
-    from .tokens import TiktokenTokenizer
+    from .tokens import TiktokenTokenizer, chat_prompt_tokens
 
     articles = pipeline.ingest(paths, stdin=sys.stdin)
     tokenizer = TiktokenTokenizer()
     window = pipeline.options.context_window or 8192
 
     def count(messages: tuple[tuple[str, str], ...]) -> int:
-        return sum(tokenizer.count(content) + 4 for _, content in messages) + 3
+        return chat_prompt_tokens(tokenizer.count, messages)
 
     planned = pipeline.plan(articles, tokenizer=tokenizer, context_window=window, count_prompt=count)
     system = planned[0].request.messages[0][1] if planned else ""
@@ -252,7 +252,7 @@ def extract(paths: tuple[str, ...], output: str, show_stats: bool, **kwargs: Any
             for warning in pipeline.warnings:
                 click.echo(f"storyline: warning: {warning}", err=True)
         if show_stats:
-            pipeline.result(articles, [], "")
+            pipeline.stats.settle()
             _print_stats(pipeline.stats)
     finally:
         pipeline.close()

@@ -13,17 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from itertools import chain
+from itertools import chain, pairwise
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
 from .dates import format_span
-from .models import _PRECISION_RANK, Conflict, DateSpan, Event, Mention
+from .models import PRECISION_RANK, Conflict, DateSpan, Event, Mention
 
 SAME_EVENT = 0.225
 """Score at or above which two date-compatible mentions are one event. Chosen on the seed
@@ -79,7 +78,7 @@ def _canonical(mention: Mention) -> tuple:
 def _in_canonical_order(mentions: list[Mention]) -> bool:
     """Clusters come out in canonical order already; checking is cheaper than sorting again."""
     keys = [(m.article, m.offset) for m in mentions]
-    return all(a < b for a, b in itertools.pairwise(keys))
+    return all(a < b for a, b in pairwise(keys))
 
 
 Adjudicator = Callable[[Mention, Mention], bool]
@@ -223,7 +222,7 @@ def _date_order(mentions: list[Mention]):
         first = m.date.start or m.date.end
         last = m.date.end or m.date.start
         keys[row] = (first.toordinal() if first else never, last.toordinal() if last else never,
-                     _PRECISION_RANK[m.date.precision])
+                     PRECISION_RANK[m.date.precision])
     order = np.lexsort((np.arange(len(mentions)), keys[:, 2], keys[:, 1], keys[:, 0]))
     rank = np.empty(len(mentions), dtype=np.int64)
     rank[order] = np.arange(len(mentions))

@@ -31,7 +31,7 @@ class Precision(StrEnum):
     unknown = "unknown"
 
 
-_PRECISION_RANK = {precision: rank for rank, precision in enumerate(Precision)}
+PRECISION_RANK = {precision: rank for rank, precision in enumerate(Precision)}
 
 Qualifier = Literal["since", "by", "before", "after"]
 Modifier = Literal["early", "mid", "late"]
@@ -65,7 +65,7 @@ class DateSpan(BaseModel):
         """Chronological order; unplaced spans sort last, wider spans after narrower ones."""
         first = self.start or self.end or dt.date.max
         last = self.end or self.start or dt.date.max
-        return (first, last, _PRECISION_RANK[self.precision])
+        return (first, last, PRECISION_RANK[self.precision])
 
     def width_days(self) -> int:
         """Days covered; open or unknown spans count as infinitely wide."""
@@ -193,6 +193,13 @@ class Stats(BaseModel):
 
     def stage(self, name: str) -> StageStats:
         return self.stages.setdefault(name, StageStats())
+
+    def settle(self) -> None:
+        """Set the per-kind call counters of the JSON contract from the per-stage figures."""
+        self.extract_calls = self.stage("extract").calls
+        self.summary_calls = self.stage("summarize").calls
+        self.adjudicate_calls = self.stage("adjudicate").calls
+        self.extract_prompt_tokens_evaluated = self.stage("extract").prompt_tokens_evaluated
 
 
 class Meta(BaseModel):

@@ -303,10 +303,7 @@ class Pipeline:
     # --- whole runs ----------------------------------------------------------------------------
 
     def result(self, articles: list[Article | ArticleInfo], events: list[Event], summary: str) -> Result:
-        for stage, counter in (("extract", "extract_calls"), ("summarize", "summary_calls"),
-                               ("adjudicate", "adjudicate_calls")):
-            setattr(self.stats, counter, self.stats.stage(stage).calls)
-        self.stats.extract_prompt_tokens_evaluated = self.stats.stage("extract").prompt_tokens_evaluated
+        self.stats.settle()
         infos = [ArticleInfo(**a.model_dump(exclude={"text"})) for a in articles]
         return Result(articles=infos, timeline=events, summary=summary,
                       meta=Meta(model=self.model_name, warnings=list(self.warnings), stats=self.stats))

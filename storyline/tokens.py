@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 from .errors import StorylineError
 
 _CHARS_PER_THREAD = 200_000
+
+
+def chat_prompt_tokens(count: Callable[[str], int], messages: tuple[tuple[str, str], ...]) -> int:
+    """Estimated tokens of chat messages without a model's template: each turn's content plus
+    the four tokens of ChatML framing around it, and three for the assistant header."""
+    return sum(count(content) + 4 for _, content in messages) + 3
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..tokens import TiktokenTokenizer, Tokenizer
+from ..tokens import TiktokenTokenizer, Tokenizer, chat_prompt_tokens
 from . import Generation, GenerationRequest
 
 Response = str | dict[str, Any] | BaseModel | BaseException
@@ -65,8 +65,7 @@ class ScriptedBackend:
         return self._counts[text]
 
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
-        # Four tokens of chat-template framing per turn plus the assistant header, as ChatML has.
-        return sum(self._count(content) + 4 for _, content in messages) + 3
+        return chat_prompt_tokens(self._count, messages)
 
     def generate(self, request: GenerationRequest) -> Generation:
         self.requests.append(request)
