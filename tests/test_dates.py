@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from storyline.dates import detect_tense, format_span, resolve
+from storyline.dates import _resolve_cached, detect_tense, format_span, resolve
+from storyline.dates.rules import RULES, Context, normalize
+from storyline.dates.tense import direction
 from storyline.models import DateSpan, Precision
 
 D = dt.date
@@ -219,7 +223,248 @@ def test_detect_tense(context, tense):
     (resolve("the 1990s", MON), "1990s"),
     (resolve("by the end of the month", MON), "by 31 Mar 2025"),
     (resolve("within weeks", MON), "after 17 Mar 2025 (within weeks)"),
-    (DateSpan(expression="someday"), "undated (someday)"),
+    (DateSpan(expression="someday"), "undated"),  # an unplaced expression is never shown as if placed
+    (resolve("until March", MON), "until 31 Mar 2025"),
+    (resolve("the 21st century", MON), "21st century"),
+    (resolve("before Christmas 2024", None), "before 24 Dec 2024"),
 ])
 def test_format_span_shows_precision(span, text):
     assert format_span(span) == text
+
+
+# --- the cases of issue 10, each with its neighbours -------------------------------------------
+
+THU = D(2025, 11, 20)  # a Thursday in November
+JULY = D(2025, 7, 14)  # a Monday in July
+PUB_18 = D(2025, 3, 18)
+
+ISSUE_CASES = [
+    # 1. impossible dates come back unplaced, with a note (never an exception)
+    ("April 31", MON, "the treaty was signed on April 31", None, None, "unknown"),
+    ("February 30", MON, None, None, None, "unknown"),
+    ("2025-02-30", MON, None, None, None, "unknown"),
+    ("0000", MON, None, None, None, "unknown"),
+    ("June 31", MON, None, None, None, "unknown"),
+    ("31 November", MON, None, None, None, "unknown"),
+    ("September 31, 2024", None, None, None, None, "unknown"),
+    ("February 29, 2025", None, None, None, None, "unknown"),
+    ("2023-02-29", None, None, None, None, "unknown"),
+    ("2024-02-29", None, None, D(2024, 2, 29), D(2024, 2, 29), "day"),
+    ("29 February 2024", None, None, D(2024, 2, 29), D(2024, 2, 29), "day"),
+    ("2021-W53", None, None, None, None, "unknown"),
+    # 2. tense: "United" and "hundred" are not past verbs; "will vote" decides
+    ("On Tuesday", MON, "On Tuesday, the United Nations Security Council will vote on the resolution.", D(2025, 3, 18), D(2025, 3, 18), "day"),
+    ("on Tuesday", MON, "A hundred delegates will arrive on Tuesday.", D(2025, 3, 18), D(2025, 3, 18), "day"),
+    ("on Tuesday", MON, "A hundred delegates arrived on Tuesday.", D(2025, 3, 11), D(2025, 3, 11), "day"),
+    ("on Tuesday", MON, "He said that the vote on Tuesday will be decisive.", D(2025, 3, 18), D(2025, 3, 18), "day"),
+    ("on Tuesday", MON, "The vote, which was held on Tuesday, passed.", D(2025, 3, 11), D(2025, 3, 11), "day"),
+    ("on Tuesday", MON, "The results will be released on Tuesday.", D(2025, 3, 18), D(2025, 3, 18), "day"),
+    ("on Sunday", MON, "Trump said on Sunday he will speak with Putin on Tuesday", D(2025, 3, 16), D(2025, 3, 16), "day"),
+    # 3. ranges are never reversed
+    ("between December and February", JULY, None, D(2025, 12, 1), D(2026, 2, 28), "range"),
+    ("between December and February", JULY, "prices fell between December and February", D(2024, 12, 1), D(2025, 2, 28), "range"),
+    ("from Friday to Monday", MON, "talks ran from Friday to Monday", D(2025, 3, 14), D(2025, 3, 17), "range"),
+    ("from March 10 to 12", MON, None, D(2025, 3, 10), D(2025, 3, 12), "range"),
+    ("mid this weekend", MON, None, D(2025, 3, 22), D(2025, 3, 23), "range"),
+    ("early this weekend", MON, None, D(2025, 3, 22), D(2025, 3, 22), "range"),
+    ("late this weekend", MON, None, D(2025, 3, 23), D(2025, 3, 23), "range"),
+    ("early Tuesday", MON, "clashes broke out early Tuesday", D(2025, 3, 11), D(2025, 3, 11), "day"),
+    ("March 30-April 2", MON, "will meet March 30-April 2", D(2025, 3, 30), D(2025, 4, 2), "range"),
+    ("December-February", JULY, "will run December-February", D(2025, 12, 1), D(2026, 2, 28), "range"),
+    # 4. year rollover by tense, and ordinal quarters
+    ("first quarter", THU, "profits will recover in the first quarter", D(2026, 1, 1), D(2026, 3, 31), "quarter"),
+    ("first quarter", THU, "profits fell in the first quarter", D(2025, 1, 1), D(2025, 3, 31), "quarter"),
+    ("2nd quarter", MON, "sales rose in the 2nd quarter", D(2024, 4, 1), D(2024, 6, 30), "quarter"),
+    ("1st quarter", MON, None, D(2025, 1, 1), D(2025, 3, 31), "quarter"),
+    ("the 3rd quarter of 2024", None, None, D(2024, 7, 1), D(2024, 9, 30), "quarter"),
+    ("on March 25", PUB_18, "talks held on March 25", D(2024, 3, 25), D(2024, 3, 25), "day"),
+    ("on March 25", PUB_18, "talks will be held on March 25", D(2025, 3, 25), D(2025, 3, 25), "day"),
+    ("on March 19", PUB_18, "talks held on March 19", D(2025, 3, 19), D(2025, 3, 19), "day"),  # a day's slack
+    ("Dec. 28", D(2025, 1, 2), "will meet on Dec. 28", D(2025, 12, 28), D(2025, 12, 28), "day"),
+    ("Jan. 3", D(2024, 12, 30), "met on Jan. 3", D(2024, 1, 3), D(2024, 1, 3), "day"),
+    # 5. "previous week" is "last week"; "the past week" runs up to the reference; no seed-fitted rules
+    ("previous week", MON, None, D(2025, 3, 10), D(2025, 3, 16), "week"),
+    ("the previous week", D(2025, 1, 2), None, D(2024, 12, 23), D(2024, 12, 29), "week"),
+    ("the past week", MON, None, D(2025, 3, 10), D(2025, 3, 17), "range"),
+    ("over the last week", MON, None, D(2025, 3, 10), D(2025, 3, 17), "range"),
+    ("overnight strikes", MON, None, None, None, "unknown"),
+    ("overnight", MON, None, D(2025, 3, 16), D(2025, 3, 17), "range"),
+    # neighbours: leap days, the 31st, ISO weeks across years, possessives, "a year ago"
+    ("Feb 29", D(2025, 3, 5), "they met on Feb 29", D(2024, 2, 29), D(2024, 2, 29), "day"),
+    ("Feb 29", D(2027, 1, 10), "they will meet on Feb 29", D(2028, 2, 29), D(2028, 2, 29), "day"),
+    ("the 31st", D(2025, 4, 15), "the deal was signed on the 31st", D(2025, 3, 31), D(2025, 3, 31), "day"),
+    ("the 31st", D(2025, 4, 15), "the deal will be signed on the 31st", D(2025, 5, 31), D(2025, 5, 31), "day"),
+    ("2020-W53", None, None, D(2020, 12, 28), D(2021, 1, 3), "week"),
+    ("last week", D(2021, 1, 4), None, D(2020, 12, 28), D(2021, 1, 3), "week"),
+    ("this week", D(2024, 12, 31), None, D(2024, 12, 30), D(2025, 1, 5), "week"),
+    ("next week", D(2025, 12, 29), None, D(2026, 1, 5), D(2026, 1, 11), "week"),
+    ("Tuesday's", MON, "Tuesday's vote was close", D(2025, 3, 11), D(2025, 3, 11), "day"),
+    ("Tuesday's", MON, "Tuesday's vote will be close", D(2025, 3, 18), D(2025, 3, 18), "day"),
+    ("last year's", MON, "last year's talks", D(2024, 1, 1), D(2024, 12, 31), "year"),
+    ("a year ago", MON, None, D(2024, 1, 1), D(2024, 12, 31), "year"),
+    ("a year ago", D(2025, 1, 1), None, D(2024, 1, 1), D(2024, 12, 31), "year"),
+    ("New Year's Eve", D(2025, 1, 1), "the party on New Year's Eve was", D(2024, 12, 31), D(2024, 12, 31), "day"),
+    ("New Year's Day", D(2024, 12, 31), "will start on New Year's Day", D(2025, 1, 1), D(2025, 1, 1), "day"),
+    # more news forms
+    ("Tuesday, March 18", MON, None, D(2025, 3, 18), D(2025, 3, 18), "day"),
+    ("March 18 at 10 a.m. GMT", MON, None, D(2025, 3, 18), D(2025, 3, 18), "day"),
+    ("until March", MON, None, None, D(2025, 3, 31), "month"),
+    ("two days later", MON, None, None, None, "unknown"),
+    ("the following day", MON, None, None, None, "unknown"),
+    ("the 2024-25 season", MON, None, D(2024, 1, 1), D(2025, 12, 31), "range"),
+    ("the 20th century", MON, None, D(1900, 1, 1), D(1999, 12, 31), "century"),
+    ("H1 2024", None, None, D(2024, 1, 1), D(2024, 6, 30), "range"),
+    ("late last year", MON, None, D(2024, 9, 1), D(2024, 12, 31), "year"),
+    ("the past 24 hours", MON, None, D(2025, 3, 16), D(2025, 3, 17), "range"),
+    ("12", MON, None, None, None, "unknown"),  # a stray number is not a day
+    ("Thanksgiving", THU, "will travel for Thanksgiving", D(2025, 11, 27), D(2025, 11, 27), "day"),
+    ("Bastille Day 2024", None, None, D(2024, 7, 14), D(2024, 7, 14), "day"),
+]
+
+
+@pytest.mark.parametrize(("expression", "reference", "context", "start", "end", "precision"), ISSUE_CASES)
+def test_issue_cases(expression, reference, context, start, end, precision):
+    span = resolve(expression, reference, context)
+    assert (span.start, span.end, span.precision) == (start, end, Precision(precision)), span
+    if start is None and end is None:
+        assert span.note  # says why it is not placed
+
+
+@pytest.mark.parametrize(("sentence", "expression", "status", "expected"), [
+    # a strong marker in the sentence beats the model's label, both ways
+    ("Trump will speak with Putin on Tuesday", "on Tuesday", "past", "future"),
+    ("The council met on Tuesday", "on Tuesday", "future", "past"),
+    ("The vote had been delayed until Tuesday", "until Tuesday", "future", "past"),
+    # the label beats a weak marker ("proposed" may be an adjective), both ways
+    ("The proposed talks on Tuesday", "on Tuesday", "future", "future"),
+    ("Leaders to meet on Tuesday", "on Tuesday", "past", "past"),
+    # a weak marker is used when there is no label; nothing gives nothing
+    ("The proposed talks on Tuesday", "on Tuesday", None, "past"),
+    ("Leaders to meet on Tuesday", "on Tuesday", None, "future"),
+    ("Talks on Tuesday", "on Tuesday", None, None),
+    ("The United Nations on Tuesday", "on Tuesday", None, None),
+    ("Two hundred delegates on Tuesday", "on Tuesday", "future", "future"),
+    ("Two hundred delegates on Tuesday", "on Tuesday", None, None),
+])
+def test_sentence_tense_and_model_status_combine(sentence, expression, status, expected):
+    assert direction(sentence, expression, status) == expected
+
+
+def test_status_decides_when_the_sentence_shows_no_tense():
+    sentence = "Talks in Riyadh on Tuesday"
+    assert resolve("on Tuesday", MON, sentence, status_tense="future").start == D(2025, 3, 18)
+    assert resolve("on Tuesday", MON, sentence, status_tense="past").start == D(2025, 3, 11)
+    will = "Talks in Riyadh will open on Tuesday"
+    assert resolve("on Tuesday", MON, will, status_tense="past").start == D(2025, 3, 18)
+
+
+# Every rule of the table, with an example that this rule (and no earlier one) decides.
+RULE_EXAMPLES = {
+    "now": ("currently", MON, (MON, MON)),
+    "vague before": ("in recent weeks", MON, (None, MON)),
+    "vague after": ("in the coming days", MON, (MON, None)),
+    "since": ("since 2014", MON, (D(2014, 1, 1), None)),
+    "until": ("until Friday", MON, (None, D(2025, 3, 14))),
+    "by the end of": ("by the end of the year", MON, (None, D(2025, 12, 31))),
+    "by": ("by Friday", MON, (None, D(2025, 3, 21))),
+    "before": ("before March 2025", MON, (None, D(2025, 2, 28))),
+    "after": ("after March 2, 2025", MON, (D(2025, 3, 3), None)),
+    "between": ("between 2010 and 2012", MON, (D(2010, 1, 1), D(2012, 12, 31))),
+    "half": ("the first half of 2024", MON, (D(2024, 1, 1), D(2024, 6, 30))),
+    "h1": ("h2 2024", MON, (D(2024, 7, 1), D(2024, 12, 31))),
+    "early/mid/late": ("mid-February", MON, (D(2025, 2, 11), D(2025, 2, 20))),
+    "iso day": ("2025-03-18", None, (D(2025, 3, 18), D(2025, 3, 18))),
+    "iso week": ("2025-W12", None, (D(2025, 3, 17), D(2025, 3, 23))),
+    "years of a season": ("the 2010-11 season", None, (D(2010, 1, 1), D(2011, 12, 31))),
+    "years with a dash": ("2010-2015", None, (D(2010, 1, 1), D(2015, 12, 31))),
+    "day words": ("yesterday", MON, (D(2025, 3, 16), D(2025, 3, 16))),
+    "overnight": ("overnight", MON, (D(2025, 3, 16), MON)),
+    "weekday and date": ("Tuesday, 18 March 2025", None, (D(2025, 3, 18), D(2025, 3, 18))),
+    "weekday": ("last Tuesday", MON, (D(2025, 3, 11), D(2025, 3, 11))),
+    "hours ago": ("five hours ago", MON, (D(2025, 3, 16), MON)),
+    "past hours": ("the past 48 hours", MON, (D(2025, 3, 15), MON)),
+    "units ago": ("three weeks ago", MON, (D(2025, 2, 24), D(2025, 3, 2))),
+    "counted from another event": ("two days later", MON, (None, None)),
+    "within count": ("within two weeks", MON, (MON, D(2025, 3, 31))),
+    "in count": ("in three days", MON, (D(2025, 3, 20), D(2025, 3, 20))),
+    "count from now": ("two months from now", MON, (D(2025, 5, 1), D(2025, 5, 31))),
+    "rolling past count": ("the past three days", MON, (D(2025, 3, 14), MON)),
+    "rolling past unit": ("the past month", MON, (D(2025, 2, 17), MON)),
+    "rolling next count": ("the next two weeks", MON, (MON, D(2025, 3, 31))),
+    "part of this unit": ("earlier this month", MON, (D(2025, 3, 1), D(2025, 3, 16))),
+    "weekend": ("last weekend", MON, (D(2025, 3, 15), D(2025, 3, 16))),
+    "bare unit": ("month", MON, (D(2025, 3, 1), D(2025, 3, 31))),
+    "year end": ("year-end", MON, (D(2025, 9, 1), D(2025, 12, 31))),
+    "this unit": ("next quarter", MON, (D(2025, 4, 1), D(2025, 6, 30))),
+    "month and day": ("March 11, 2024", None, (D(2024, 3, 11), D(2024, 3, 11))),
+    "day and month": ("11 March 2024", None, (D(2024, 3, 11), D(2024, 3, 11))),
+    "day of this month": ("the 3rd", MON, (D(2025, 3, 3), D(2025, 3, 3))),
+    "across months": ("March 30-April 2, 2024", None, (D(2024, 3, 30), D(2024, 4, 2))),
+    "month": ("last August", MON, (D(2024, 8, 1), D(2024, 8, 31))),
+    "month range": ("January-March 2024", None, (D(2024, 1, 1), D(2024, 3, 31))),
+    "year": ("fiscal 2024", None, (D(2024, 1, 1), D(2024, 12, 31))),
+    "fiscal year": ("FY2024", None, (D(2024, 1, 1), D(2024, 12, 31))),
+    "decade": ("the 1990s", None, (D(1990, 1, 1), D(1999, 12, 31))),
+    "century": ("the nineteenth century", None, (D(1800, 1, 1), D(1899, 12, 31))),
+    "q1": ("Q3 2024", None, (D(2024, 7, 1), D(2024, 9, 30))),
+    "first quarter": ("the fourth quarter of 2024", None, (D(2024, 10, 1), D(2024, 12, 31))),
+    "1q": ("2Q 2024", None, (D(2024, 4, 1), D(2024, 6, 30))),
+    "year q1": ("2024 Q2", None, (D(2024, 4, 1), D(2024, 6, 30))),
+    "season": ("summer 2024", None, (D(2024, 6, 1), D(2024, 8, 31))),
+    "named day": ("Easter 2025", None, (D(2025, 4, 20), D(2025, 4, 20))),
+    "preposition": ("during 2019", None, (D(2019, 1, 1), D(2019, 12, 31))),
+    "article": ("the weekend of 2024-W10", None, (None, None)),
+    "absolute date": ("18/03/2025", None, (D(2025, 3, 18), D(2025, 3, 18))),
+}
+
+
+def test_every_rule_has_an_example():
+    assert set(RULE_EXAMPLES) == {rule.name for rule in RULES}
+
+
+@pytest.mark.parametrize("name", [rule.name for rule in RULES])
+def test_each_rule_on_its_own(name):
+    expression, reference, expected = RULE_EXAMPLES[name]
+    text = normalize(expression)
+    first = next(rule for rule in RULES if rule.pattern.fullmatch(text))
+    assert first.name == name, f"{expression!r} is decided by {first.name!r}"
+    span = resolve(expression, reference)
+    assert (span.start, span.end) == expected, span
+
+
+def test_rules_recurse_through_the_table():
+    rule = next(r for r in RULES if r.name == "since")
+    span = rule.handle(rule.pattern.fullmatch("since last august"), Context(MON, None))
+    assert (span.start, span.end, span.qualifier) == (D(2024, 8, 1), None, "since")
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+_WORDS = ["last", "next", "this", "the", "of", "early", "mid", "late", "since", "by", "until", "before",
+          "after", "between", "and", "to", "-", "ago", "in", "within", "days", "weeks", "year", "quarter",
+          "q1", "h2", "first", "half", "summer", "winter", "christmas", "easter", "weekend", "tuesday",
+          "march", "feb", "2025", "0000", "9999", "31", "29", "1st", "'90s", "century", "hours", "24",
+          "2025-02-30", "2020-w53", "fiscal", "past", "overnight", "recently", "'s", ","]
+EXPRESSIONS = st.one_of(st.text(max_size=40), st.lists(st.sampled_from(_WORDS), min_size=1, max_size=6).map(" ".join))
+REFERENCES = st.one_of(st.none(), st.dates(), st.dates(D(1, 1, 1), D(1, 2, 1)), st.dates(D(9999, 11, 1), D(9999, 12, 31)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(EXPRESSIONS, REFERENCES, st.sampled_from([None, "It will happen", "It happened"]),
+       st.sampled_from([None, "past", "future"]))
+def test_resolve_never_raises_and_never_reverses(expression, reference, context, status):
+    span = resolve(expression, reference, context, status_tense=status)
+    if span.start is not None and span.end is not None:
+        assert span.start <= span.end
+    if not span.is_known:
+        assert span.precision == Precision.unknown
+
+
+@settings(max_examples=200, deadline=None)
+@given(EXPRESSIONS, REFERENCES, st.sampled_from([None, "past", "future"]))
+def test_resolve_is_the_same_on_every_call(expression, reference, tense):
+    first = resolve(expression, reference, tense=tense)
+    written = " ".join(expression.split())
+    if written and len(written) <= 120:
+        assert _resolve_cached.__wrapped__(written, reference, tense) == first  # computed afresh
+    assert resolve(expression, reference, tense=tense) == first
