@@ -53,3 +53,13 @@ def write_txt(articles: list[Article], folder: Path) -> None:
     for article in articles:
         (folder / f"{article.id}.txt").write_text(
             f"---\npublished: {article.published}\n---\n{article.text}\n", encoding="utf-8")
+
+
+def timeline17_article(topic: str, article_id: str) -> tuple[list[str], dt.date]:
+    """One Timeline17 article as its detokenized lines (one sentence each) and its date."""
+    with (TIMELINE17 / topic / "articles.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            if str(record["id"]) == str(article_id):
+                return detokenize(record["text"]).splitlines(), dt.date.fromisoformat(record["time"][:10])
+    raise KeyError(f"{topic} has no article {article_id}")

@@ -17,8 +17,9 @@ _EXPORTS = {
     "summarize": "storyline.pipeline",
     "Pipeline": "storyline.pipeline",
     "Options": "storyline.pipeline",
-    "read_mentions": "storyline.pipeline",
-    "write_mentions": "storyline.pipeline",
+    "read_mentions": "storyline.mentions",
+    "write_mentions": "storyline.mentions",
+    "load_backend": "storyline.backends",
     "load_articles": "storyline.ingest",
     "chunk_article": "storyline.chunk",
     "split_sentences": "storyline.chunk",
@@ -37,13 +38,15 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
+    from .backends import load_backend
     from .backends.scripted import ScriptedBackend
     from .chunk import chunk_article, split_sentences
     from .dates import resolve
     from .errors import StorylineError
     from .ingest import load_articles
+    from .mentions import read_mentions, write_mentions
     from .models import Article, ArticleInfo, Chunk, Conflict, DateSpan, Event, Mention, Result, Stats
-    from .pipeline import Options, Pipeline, read_mentions, summarize, write_mentions
+    from .pipeline import Options, Pipeline, summarize
 
 
 def __getattr__(name: str) -> Any:
@@ -65,6 +68,7 @@ __all__ = [  # noqa: RUF022 (kept in the order of _EXPORTS)
     "Options",
     "read_mentions",
     "write_mentions",
+    "load_backend",
     "load_articles",
     "chunk_article",
     "split_sentences",

@@ -3,7 +3,10 @@
 The JSON schema handed to the backend comes from the same pydantic model that validates the
 reply. A reply that fails validation is sent back with the errors (rendered by the ``retry``
 prompt) and the model tries again, a bounded number of times (tenacity); the final failure
-raises :class:`ExtractionRetryError` with the raw output and the attempt count.
+raises :class:`ExtractionRetryError` with the last validation error, the raw output and the
+attempt count. A reply cut off by the token limit is not invalid output: it is retried once
+with a higher limit, and if it is cut off again :class:`TruncatedOutputError` lets the caller
+decide (extraction splits the chunk).
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ import logging
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-from .backends import Backend, GenerationRequest
+from .backends import Backend, Generation, GenerationRequest
 from .cache import CallCache, call_key
-from .errors import ExtractionRetryError
+from .errors import ExtractionRetryError, TruncatedOutputError
 from .models import Stats
 from .templating import PromptSet
 
@@ -25,26 +28,64 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class _InvalidOutput(Exception):
-    pass
+    def __init__(self, error: ValidationError, raw: str):
+        super().__init__(str(error))
+        self.error = error
+        self.raw = raw
 
 
 def retrying(max_retries: int | Retrying) -> Retrying:
-    """``max_retries`` as a count of extra attempts, or a tenacity ``Retrying`` used as given."""
+    """``max_retries`` as a count of extra attempts, or a tenacity ``Retrying`` used as given.
+    The last invalid output is re-raised when attempts run out."""
     if isinstance(max_retries, Retrying):
-        return max_retries.copy(retry=retry_if_exception_type(_InvalidOutput))
+        return max_retries.copy(retry=retry_if_exception_type(_InvalidOutput), reraise=True)
     return Retrying(
         stop=stop_after_attempt(max_retries + 1),
         retry=retry_if_exception_type(_InvalidOutput),
-        before_sleep=lambda state: log.warning(
-            "attempt %d gave invalid output; retrying", state.attempt_number
-        ),
+        reraise=True,
+        before_sleep=lambda state: log.info("attempt %d gave invalid output; retrying", state.attempt_number),
     )
 
 
-def _error_lines(error: ValidationError) -> str:
-    return "\n".join(
-        f"- {'.'.join(str(p) for p in item['loc']) or 'reply'}: {item['msg']}" for item in error.errors()
-    )
+def error_lines(error: ValidationError, limit: int = 8) -> str:
+    lines = [f"- {'.'.join(str(p) for p in item['loc']) or 'reply'}: {item['msg']}" for item in error.errors()]
+    more = len(lines) - limit
+    return "\n".join(lines[:limit] + ([f"- ... and {more} more"] if more > 0 else []))
+
+
+def _record(stats: Stats, stage: str, generation: Generation) -> None:
+    stage_stats = stats.stage(stage)
+    stats.llm_calls += 1
+    stats.prompt_tokens_evaluated += generation.prompt_tokens_evaluated
+    stats.completion_tokens += generation.completion_tokens
+    stage_stats.calls += 1
+    stage_stats.prompt_tokens_evaluated += generation.prompt_tokens_evaluated
+    stage_stats.completion_tokens += generation.completion_tokens
+    stage_stats.seconds += generation.seconds
+
+
+def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, stats: Stats) -> Generation:
+    """A generation that ended by itself: one that hits the token limit is run again once with
+    the limit doubled (as far as the context window allows), then given up as truncated."""
+    generation = backend.generate(request)
+    _record(stats, stage, generation)
+    if generation.finish_reason != "length":
+        return generation
+    stats.truncated += 1
+    stats.stage(stage).truncated += 1
+    room = backend.context_window - backend.count_prompt_tokens(request.messages)
+    larger = min(2 * request.max_tokens, room)
+    if larger > request.max_tokens:
+        log.info("a %s reply reached its limit of %d tokens; trying once with %d", stage, request.max_tokens, larger)
+        generation = backend.generate(request.model_copy(update={"max_tokens": larger}))
+        _record(stats, stage, generation)
+        if generation.finish_reason != "length":
+            return generation
+        stats.truncated += 1
+        stats.stage(stage).truncated += 1
+    raise TruncatedOutputError(
+        f"The model's {stage} reply did not fit in {max(larger, request.max_tokens)} tokens.",
+        raw_output=generation.text, max_tokens=max(larger, request.max_tokens))
 
 
 def structured_call(
@@ -56,12 +97,17 @@ def structured_call(
     stats: Stats,
     prompts: PromptSet,
     cache: CallCache | None = None,
+    cache_extra: dict[str, Any] | None = None,
     max_retries: int | Retrying = 2,
     context: dict[str, Any] | None = None,
 ) -> T:
-    """Run ``request`` (or take its cached result) and return the validated output."""
+    """Run ``request`` (or take its cached result) and return the validated output.
+
+    ``cache_extra`` holds what else the result depends on (the retry prompt, the retry count);
+    it goes into the cache key with the request.
+    """
     stage_stats = stats.stage(stage)
-    key = call_key(backend.identity, request, output_type.__name__) if cache else None
+    key = call_key(backend.identity, request, output_type.__name__, cache_extra) if cache else None
     if cache is not None and key is not None:
         cached = cache.get(key)
         if cached is not None:
@@ -76,40 +122,28 @@ def structured_call(
 
     current = request
     attempts = 0
-    raw = ""
-    parsed: T | None = None
     try:
         for attempt in retrying(max_retries):
             with attempt:
                 attempts += 1
-                generation = backend.generate(current)
-                raw = generation.text
-                stats.llm_calls += 1
-                stats.prompt_tokens_evaluated += generation.prompt_tokens_evaluated
-                stats.completion_tokens += generation.completion_tokens
-                stage_stats.calls += 1
-                stage_stats.prompt_tokens_evaluated += generation.prompt_tokens_evaluated
-                stage_stats.completion_tokens += generation.completion_tokens
-                stage_stats.seconds += generation.seconds
+                raw = generate_whole(backend, current, stage=stage, stats=stats).text
                 try:
                     parsed = output_type.model_validate_json(raw, context=context)
                 except ValidationError as error:
-                    feedback = prompts.render_text("retry", error=_error_lines(error))
+                    feedback = prompts.render_text("retry", error=error_lines(error))
                     current = request.model_copy(
-                        update={"messages": (*request.messages, ("assistant", raw), ("user", feedback))}
-                    )
-                    raise _InvalidOutput(str(error)) from error
-    except (RetryError, _InvalidOutput) as failure:
+                        update={"messages": (*request.messages, ("assistant", raw), ("user", feedback))})
+                    raise _InvalidOutput(error, raw) from error
+    except _InvalidOutput as failure:
         stats.retries += attempts - 1
         stage_stats.retries += attempts - 1
+        first_problem = error_lines(failure.error, limit=1).removeprefix("- ")
         raise ExtractionRetryError(
-            f"The model's {stage} output was invalid after {attempts} attempt(s): {failure}",
-            raw_output=raw,
-            attempts=attempts,
+            f"The model's {stage} output was invalid after {attempts} attempt(s); the last problem: {first_problem}",
+            raw_output=failure.raw, attempts=attempts, last_error=failure.error,
         ) from None
     stats.retries += attempts - 1
     stage_stats.retries += attempts - 1
-    assert parsed is not None
     if cache is not None and key is not None:
-        cache.set(key, parsed.model_dump_json())
+        cache.set(key, parsed.model_dump_json(by_alias=True))
     return parsed

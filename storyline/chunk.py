@@ -2,45 +2,89 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
 from .models import Article, Chunk, Sentence
 from .tokens import Tokenizer
 
+log = logging.getLogger(__name__)
+
 _LINE = re.compile(r"[^\n]+")
 # A sentence can only end inside a line at a stop followed by a space; lines without one are
 # a single sentence and need no segmenter.
 _INNER_STOP = re.compile(r"[.!?…][\"'”’)\]]*\s+\S")
 _WORD_BREAK = re.compile(r"\s+")
+_UNICODE_SPACE = re.compile(r"[^\S\n]")
+LONG_RUN = 500
+"""Characters without white space beyond which a stretch is not prose (encoded data, a data URI)
+and is left out of the chunks, with a warning."""
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN},}}")
 
 
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences as character spans, stripped of surrounding white space.
+def _segment(line: str) -> list[str]:
+    """sentencex's sentences of one line, or a plain split at stops if it fails.
 
-    Lines are split first: in news text a line break always ends a sentence (headlines and
-    crossheads carry no full stop), which sentencex alone would run into the next line.
+    The line is given to sentencex with every kind of white space as a plain space (the same
+    length, so offsets still match): sentencex panics on some non-ASCII spaces before a stop.
+    A panic is a pyo3 ``PanicException``, a ``BaseException``, so it is caught as one here.
     """
     from sentencex import segment
 
+    plain = _UNICODE_SPACE.sub(" ", line)
+    try:
+        return list(segment("en", plain))
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as error:
+        log.warning("the sentence splitter failed on a line (%s); splitting it at full stops instead", error)
+        return [plain[m.start():m.end()] for m in re.finditer(r".+?(?:[.!?…][\"'”’)\]]*(?=\s)|$)", plain)]
+
+
+def split_sentences(text: str, skipped: list[tuple[int, int]] | None = None) -> list[Sentence]:
+    """Sentences as character spans, stripped of surrounding white space.
+
+    Lines are split first: in news text a line break always ends a sentence (headlines and
+    crossheads carry no full stop), which sentencex alone would run into the next line. Runs of
+    more than ``LONG_RUN`` characters without white space are left out (and listed in
+    ``skipped`` as (start, end) offsets): they are data, not sentences.
+    """
     sentences: list[Sentence] = []
     for line in _LINE.finditer(text):
-        cursor = line.start()
         content = line.group()
-        for piece in segment("en", content) if _INNER_STOP.search(content) else (content,):
-            at = cursor if text.startswith(piece, cursor) else text.find(piece, cursor)
-            if at < 0:  # the segmenter normalised something: fall back to the whole line
-                at, piece = line.start(), line.group()
+        pieces = _segment(content) if _INNER_STOP.search(content) else [content]
+        cursor = 0
+        for piece in pieces:
+            at = content.find(piece, cursor) if piece else -1
+            if at < 0:  # the segmenter normalised something: fall back to the rest of the line
+                at, piece = cursor, content[cursor:]
             cursor = at + len(piece)
-            body = piece.strip()
-            if body:
-                start = at + len(piece) - len(piece.lstrip())
-                sentences.append(Sentence(start=start, end=start + len(body)))
+            for start, end in _without_long_runs(line.start() + at, line.start() + cursor, text, skipped):
+                body = text[start:end]
+                stripped = body.strip()
+                if stripped:
+                    first = start + len(body) - len(body.lstrip())
+                    sentences.append(Sentence(start=first, end=first + len(stripped)))
+            if cursor >= len(content):
+                break
     return sentences
 
 
+def _without_long_runs(start: int, end: int, text: str, skipped: list[tuple[int, int]] | None):
+    """The parts of text[start:end] outside runs of ``LONG_RUN`` non-space characters."""
+    cursor = start
+    for run in _LONG_RUN.finditer(text, start, end):
+        if skipped is not None:
+            skipped.append((run.start(), run.end()))
+        yield cursor, run.start()
+        cursor = run.end()
+    yield cursor, end
+
+
 def _split_long(text: str, sentence: Sentence, limit: int, count: Callable[[str], int]) -> list[Sentence]:
-    """Cut a sentence longer than the budget at word breaks into pieces that fit."""
+    """Cut a sentence longer than the budget at word breaks into pieces that fit; a single word
+    longer than the budget is cut between characters."""
     pieces: list[Sentence] = []
     start = sentence.start
     words = [m.end() for m in _WORD_BREAK.finditer(text, sentence.start, sentence.end)] + [sentence.end]
@@ -51,8 +95,26 @@ def _split_long(text: str, sentence: Sentence, limit: int, count: Callable[[str]
             start = last_fit
         last_fit = boundary
     pieces.append(Sentence(start=start, end=sentence.end))
-    # A single word longer than the budget is left whole; the caller's exact check catches it.
-    return [Sentence(start=p.start, end=p.start + len(text[p.start:p.end].rstrip())) for p in pieces]
+    fitted: list[Sentence] = []
+    for piece in pieces:
+        fitted += _cut_characters(text, piece, limit, count)
+    return [Sentence(start=p.start, end=p.start + len(text[p.start:p.end].rstrip())) for p in fitted
+            if text[p.start:p.end].strip()]
+
+
+def _cut_characters(text: str, piece: Sentence, limit: int, count: Callable[[str], int]) -> list[Sentence]:
+    """A piece still over the budget (one long word) in runs of characters that fit."""
+    if count(text[piece.start:piece.end].strip()) <= limit:
+        return [piece]
+    cut: list[Sentence] = []
+    start = piece.start
+    while start < piece.end:
+        width = min(piece.end - start, max(limit, 1))
+        while width > 1 and count(text[start:start + width]) > limit:
+            width //= 2
+        cut.append(Sentence(start=start, end=start + width))
+        start += width
+    return cut
 
 
 def chunk_articles(
@@ -61,12 +123,21 @@ def chunk_articles(
     max_tokens: int,
     *,
     per_sentence_overhead: int = 0,
+    problems: list[str] | None = None,
 ) -> list[list[Chunk]]:
     """The chunks of each article: whole sentences packed greedily into chunks of at most
     ``max_tokens`` tokens (``per_sentence_overhead`` is what the prompt adds around each
     sentence). Sentences longer than the budget are cut at word breaks. The sentences of all
-    articles are counted in one batch, which is much faster than one call per article."""
-    split = [split_sentences(article.text) for article in articles]
+    articles are counted in one batch, which is much faster than one call per article. Stretches
+    left out (see :func:`split_sentences`) are reported in ``problems``."""
+    split = []
+    for article in articles:
+        skipped: list[tuple[int, int]] = []
+        split.append(split_sentences(article.text, skipped))
+        if skipped and problems is not None:
+            characters = sum(end - start for start, end in skipped)
+            problems.append(f"{article.path or article.id}: left out {len(skipped)} stretch(es) of text without "
+                            f"spaces ({characters} characters, such as encoded images or data); the rest is read.")
     counts = tokenizer.count_many([a.text[s.start : s.end] for a, sentences in zip(articles, split, strict=True)
                                    for s in sentences])
     chunks, cursor = [], 0
@@ -87,13 +158,13 @@ def _pack(article: Article, sentences: list[Sentence], counts: list[int], tokeni
           max_tokens: int, per_sentence_overhead: int) -> list[Chunk]:
     text = article.text
     items: list[tuple[Sentence, int]] = []
+
+    def count(piece: str) -> int:
+        return tokenizer.count_many([piece])[0]
+
     for sentence, tokens in zip(sentences, counts, strict=True):
         if tokens + per_sentence_overhead > max_tokens:
-            budget = max_tokens - per_sentence_overhead
-
-            def count(piece: str) -> int:
-                return tokenizer.count_many([piece])[0]
-
+            budget = max(max_tokens - per_sentence_overhead, 1)
             for piece in _split_long(text, sentence, budget, count):
                 items.append((piece, count(text[piece.start : piece.end])))
         else:
@@ -125,7 +196,8 @@ def _pack(article: Article, sentences: list[Sentence], counts: list[int], tokeni
 
 
 def split_chunk(chunk: Chunk, text: str, tokenizer: Tokenizer, per_sentence_overhead: int = 0) -> list[Chunk]:
-    """Halve a chunk by sentences (used when its exact prompt turns out too long)."""
+    """Halve a chunk by sentences (when its exact prompt turns out too long, or its reply did
+    not fit the output budget)."""
     if len(chunk.sentences) < 2:
         return [chunk]
     middle = len(chunk.sentences) // 2

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -19,7 +19,10 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import StorylineError
+from .errors import InputError, StorylineError
+
+MAX_SEED = 2**32 - 2
+"""llama.cpp reads a seed of 2**32 - 1 as "pick one at random", which no cache may keep."""
 
 
 class _DateType(click.ParamType):
@@ -32,6 +35,18 @@ class _DateType(click.ParamType):
             return dt.date.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-17.", param, ctx)
+
+
+class _SettingType(click.ParamType):
+    name = "NAME=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value
+        name, equals, setting = str(value).partition("=")
+        if not equals or not name.strip():
+            self.fail(f"{value!r} is not NAME=VALUE, e.g. top_k=20.", param, ctx)
+        return name.strip().replace("-", "_"), setting.strip()
 
 
 def _friendly_errors(command: Callable) -> Callable:
@@ -50,83 +65,126 @@ def _friendly_errors(command: Callable) -> Callable:
     return wrapper
 
 
-def _setup_logging(quiet: bool) -> None:
-    """Warnings on stderr, and storyline's own stage messages unless --quiet."""
-    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING,
-                        format="storyline: %(message)s", stream=sys.stderr)
-    logging.getLogger("storyline").setLevel(logging.ERROR if quiet else logging.INFO)
+def _setup_logging(quiet: bool, verbose: bool = False) -> None:
+    """Warnings and stage messages on stderr (none with --quiet); llama.cpp's own log only with
+    --verbose."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("storyline: %(message)s"))
+    logger = logging.getLogger("storyline")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("storyline.llama_cpp").setLevel(logging.INFO if verbose and not quiet else logging.ERROR)
+
+
+def _check_output(output: str | None) -> None:
+    """Refuse an unusable output path before any model work."""
+    if not output or output == "-":
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise InputError(f"-o {output} is a folder; give a file name, such as {target / 'timeline.md'}.")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise InputError(f"-o {output}: {parent} is not a folder this user can write to.")
 
 
 def _write_output(text: str, output: str | None) -> None:
-    """Write to stdout, or atomically to a file (a failed run never leaves half a file)."""
+    """Write to stdout, or atomically to a file: a failed run never leaves half a file or a
+    temporary file. A new file gets the usual permissions (the umask applies); an existing
+    file keeps its own."""
     if not output or output == "-":
         click.echo(text, nl=False)
         return
     target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=target.parent, delete=False,
-                                     prefix=f".{target.name}.", suffix=".tmp") as handle:
-        handle.write(text)
-    os.replace(handle.name, target)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        if target.exists():
+            os.chmod(temporary, target.stat().st_mode & 0o7777)
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"could not write {output}: {error.strerror or error}.") from None
 
 
 def _print_stats(stats) -> None:
-    click.echo(f"{'stage':<11}{'calls':>7}{'cached':>8}{'retries':>9}{'prompt eval':>13}"
+    click.echo(f"{'stage':<11}{'calls':>7}{'cached':>8}{'retries':>9}{'truncated':>11}{'prompt eval':>13}"
                f"{'generated':>11}{'seconds':>9}", err=True)
     for name, stage in stats.stages.items():
-        click.echo(f"{name:<11}{stage.calls:>7}{stage.cache_hits:>8}{stage.retries:>9}"
+        click.echo(f"{name:<11}{stage.calls:>7}{stage.cache_hits:>8}{stage.retries:>9}{stage.truncated:>11}"
                    f"{stage.prompt_tokens_evaluated:>13}{stage.completion_tokens:>11}{stage.seconds:>9.2f}",
                    err=True)
     ratio = stats.extract_prompt_tokens_evaluated / stats.source_tokens if stats.source_tokens else 0.0
     click.echo(f"source tokens {stats.source_tokens}; extraction prompt tokens evaluated / source "
                f"tokens = {ratio:.3f}; mentions {stats.mentions}; ungrounded dropped "
-               f"{stats.ungrounded_dropped}", err=True)
+               f"{stats.ungrounded_dropped}; duplicates dropped {stats.duplicates_dropped}; untrusted time "
+               f"expressions {stats.untrusted_times}", err=True)
 
 
 def _model_options(command: Callable) -> Callable:
     options = [
         click.option("--model", "-m", metavar="M", help="A .gguf path or a Hugging Face reference "
                      "owner/repo:file.gguf. Default: $STORYLINE_MODEL, else the default model "
-                     "(downloaded once into the user cache)."),
+                     "(downloaded once into the user cache; see `storyline models`)."),
+        click.option("--model-option", "-O", "model_settings", type=_SettingType(), multiple=True,
+                     help="A setting of the model backend, repeatable: for llama.cpp context_window, threads, "
+                     "batch_size, top_k, top_p, min_p, prefix_cache."),
         click.option("--prompts", "prompts_dir", metavar="DIR", type=click.Path(file_okay=False),
                      help="Folder of prompt templates that override the defaults by file name."),
         click.option("--published", type=_DateType(), help="Publication date for articles whose "
                      "metadata gives none (relative dates are resolved against it)."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed, passed on every call."),
-        click.option("--temperature", type=float, default=0.0, show_default=True),
-        click.option("--max-retries", type=int, default=2, show_default=True,
+        click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+                     help="Sampling seed, passed on every call (the same seed gives the same output)."),
+        click.option("--temperature", type=click.FloatRange(0.0, 2.0), default=0.0, show_default=True,
+                     help="Sampling temperature; 0 always takes the most likely token."),
+        click.option("--max-retries", type=click.IntRange(0, 10), default=2, show_default=True,
                      help="Extra attempts when a reply fails validation."),
         click.option("--cache-dir", type=click.Path(file_okay=False), help="Where model results are "
-                     "cached (default: the user cache directory)."),
+                     "cached (default: the user cache directory; see `storyline cache`)."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write cached results."),
-        click.option("--ctx", "context_window", type=int, help="Context window in tokens "
-                     "(default: the model's, at most 8192)."),
-        click.option("--threads", type=int, help="CPU threads (default: all cores)."),
-        click.option("--batch-size", type=int, default=512, show_default=True,
-                     help="Prompt tokens per llama.cpp batch."),
-        click.option("--max-chunk-tokens", type=int, default=2048, show_default=True,
+        click.option("--ctx", "context_window", type=click.IntRange(512, 1 << 20),
+                     help="llama.cpp context window in tokens (default: the model's, at most 8192)."),
+        click.option("--threads", type=click.IntRange(1, 1024), help="llama.cpp CPU threads (default: the "
+                     "cores this process may use)."),
+        click.option("--batch-size", type=click.IntRange(8, 1 << 16), help="Prompt tokens per llama.cpp "
+                     "batch (default 512)."),
+        click.option("--max-chunk-tokens", type=click.IntRange(64, 1 << 20), default=2048, show_default=True,
                      help="Largest chunk of article text per extraction call."),
         click.option("--adjudicate/--no-adjudicate", default=False, show_default=True,
                      help="Ask the model about pairs of mentions the merge rules are unsure of."),
         click.option("--stats", "show_stats", is_flag=True,
                      help="Print per-stage calls, tokens and seconds to stderr."),
         click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
+        click.option("--verbose", "-v", is_flag=True, help="Also show llama.cpp's own log on stderr."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
+def _backend_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The backend's settings: the llama.cpp flags that were given, then each -O NAME=VALUE."""
+    settings = {name: kwargs[flag] for flag, name in (("context_window", "context_window"), ("threads", "threads"),
+                                                        ("batch_size", "batch_size")) if kwargs.get(flag) is not None}
+    settings.update(dict(kwargs.get("model_settings") or ()))
+    return settings
+
+
 def _pipeline(backend=None, **kwargs: Any):
     from .pipeline import Options, Pipeline
 
     options = Options(
-        model=kwargs["model"], prompts=kwargs["prompts_dir"], published=kwargs["published"],
-        seed=kwargs["seed"], temperature=kwargs["temperature"], max_retries=kwargs["max_retries"],
-        cache_dir=Path(kwargs["cache_dir"]) if kwargs["cache_dir"] else None, use_cache=not kwargs["no_cache"],
-        context_window=kwargs["context_window"], threads=kwargs["threads"], batch_size=kwargs["batch_size"],
-        max_chunk_tokens=kwargs["max_chunk_tokens"], adjudicate=kwargs["adjudicate"],
-        progress=not kwargs["quiet"] and sys.stderr.isatty(),
+        model=kwargs["model"], backend_options=_backend_options(kwargs), prompts=kwargs["prompts_dir"],
+        published=kwargs["published"], seed=kwargs["seed"], temperature=kwargs["temperature"],
+        max_retries=kwargs["max_retries"], cache_dir=Path(kwargs["cache_dir"]) if kwargs["cache_dir"] else None,
+        use_cache=not kwargs["no_cache"], max_chunk_tokens=kwargs["max_chunk_tokens"],
+        adjudicate=kwargs["adjudicate"], progress=not kwargs["quiet"] and sys.stderr.isatty(),
     )
     return Pipeline(backend, options)
 
@@ -153,12 +211,14 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text"]),
               default="markdown", show_default=True, help="Built-in output template.")
 @click.option("--template", type=click.Path(dir_okay=False), help="Custom jinja2 output template "
-              "(receives `result` and `result_json`); overrides --format.")
+              "(receives `result` and `result_json`); overrides --format. Templates ending in .html "
+              "escape every value.")
 @click.option("--output", "-o", metavar="FILE", help="Write here instead of stdout.")
 @click.option("--from-mentions", type=click.Path(dir_okay=False), help="Build the timeline from a "
               "mentions file written by `storyline extract` (no extraction calls).")
 @click.option("--dry-run", is_flag=True, help="Show the chunks and rendered prompts that would be "
-              "sent, with token counts (tiktoken estimates); loads no model.")
+              "sent, with token counts from the model's tokenizer (its vocabulary only is read; "
+              "tiktoken estimates when no model file is at hand). Makes no model call.")
 @_friendly_errors
 def summarize(paths: tuple[str, ...], output_format: str, template: str | None, output: str | None,
               from_mentions: str | None, dry_run: bool, show_stats: bool, **kwargs: Any) -> None:
@@ -166,11 +226,12 @@ def summarize(paths: tuple[str, ...], output_format: str, template: str | None, 
     stdin). Each article may carry metadata in YAML front matter or in a manifest.toml beside it."""
     from .render import render
 
-    _setup_logging(kwargs["quiet"])
+    _setup_logging(kwargs["quiet"], kwargs["verbose"])
     if not paths and not from_mentions:
         raise click.UsageError("give at least one PATH (or --from-mentions FILE).")
     if paths and from_mentions:
         raise click.UsageError("give PATHs or --from-mentions, not both.")
+    _check_output(output)
     pipeline = _pipeline(**kwargs)
     try:
         pipeline.check_templates()
@@ -178,40 +239,34 @@ def summarize(paths: tuple[str, ...], output_format: str, template: str | None, 
 
         output_template(template or output_format)  # a broken output template fails now, too
         if dry_run:
-            _dry_run(pipeline, paths)
+            _dry_run(pipeline, paths, kwargs)
             return
         if from_mentions:
-            from .pipeline import read_mentions
+            from .mentions import read_mentions
 
             articles, mentions = read_mentions(from_mentions)
             result = pipeline.run_from_mentions(articles, mentions)
         else:
             result = pipeline.run(paths, stdin=sys.stdin)
         _write_output(render(result, template or output_format), output)
-        if not kwargs["quiet"]:
-            for warning in result.meta.warnings:
-                click.echo(f"storyline: warning: {warning}", err=True)
         if show_stats:
             _print_stats(result.meta.stats)
     finally:
         pipeline.close()
 
 
-def _dry_run(pipeline, paths: tuple[str, ...]) -> None:
-    from .tokens import TiktokenTokenizer, chat_prompt_tokens
+def _dry_run(pipeline, paths: tuple[str, ...], kwargs: dict[str, Any]) -> None:
+    from .tokens import estimate_vocabulary
 
     articles = pipeline.ingest(paths, stdin=sys.stdin)
-    tokenizer = TiktokenTokenizer()
-    window = pipeline.options.context_window or 8192
-
-    def count(messages: tuple[tuple[str, str], ...]) -> int:
-        return chat_prompt_tokens(tokenizer.count, messages)
-
-    planned = pipeline.plan(articles, tokenizer=tokenizer, context_window=window, count_prompt=count)
+    vocabulary, note = _dry_run_vocabulary(kwargs)
+    vocabulary = vocabulary or estimate_vocabulary(kwargs.get("context_window"))
+    planned = pipeline.plan(articles, vocabulary)
     system = planned[0].request.messages[0][1] if planned else ""
     click.echo(f"# Dry run: {len(articles)} article(s), {len(planned)} extraction call(s); context "
-               f"window {window}; token counts are tiktoken estimates (no model loaded).\n")
-    click.echo(f"## System prompt (identical in every extraction call, {tokenizer.count(system)} tokens)\n")
+               f"window {vocabulary.context_window}; token counts by {vocabulary.tokenizer.name}{note}.\n")
+    click.echo(f"## System prompt (identical in every extraction call, "
+               f"{vocabulary.tokenizer.count_many([system])[0]} tokens)\n")
     click.echo(system + "\n")
     for call in planned:
         click.echo(f"## {call.article.id} chunk {call.chunk.index}: {len(call.chunk.sentences)} sentences, "
@@ -220,8 +275,22 @@ def _dry_run(pipeline, paths: tuple[str, ...]) -> None:
         click.echo(call.request.messages[1][1] + "\n")
     click.echo("## Then: merge (no model calls unless --adjudicate) and one summary call (prompt: "
                f"{pipeline.prompts.source_of('summarize')}).")
-    for warning in pipeline.warnings:
-        click.echo(f"storyline: warning: {warning}", err=True)
+
+
+def _dry_run_vocabulary(kwargs: dict[str, Any]):
+    """The model's own vocabulary when its file is at hand (never downloaded for a dry run)."""
+    from .backends import load_vocabulary
+    from .errors import ModelUnavailableError
+    from .modelref import ENV_VAR, resolve_model
+
+    spec = kwargs["model"] or os.environ.get(ENV_VAR)
+    if not spec:
+        return None, " (no model given)"
+    try:
+        resolve_model(spec, download=False)
+    except ModelUnavailableError:
+        return None, f" ({spec} is not available here)"
+    return load_vocabulary(spec, _backend_options(kwargs)), ""
 
 
 @main.command()
@@ -236,9 +305,10 @@ def extract(paths: tuple[str, ...], output: str, show_stats: bool, **kwargs: Any
     `storyline summarize --from-mentions FILE`."""
     import io
 
-    from .pipeline import write_mentions
+    from .mentions import write_mentions
 
-    _setup_logging(kwargs["quiet"])
+    _setup_logging(kwargs["quiet"], kwargs["verbose"])
+    _check_output(output)
     pipeline = _pipeline(**kwargs)
     try:
         articles = pipeline.ingest(paths, stdin=sys.stdin)
@@ -248,9 +318,6 @@ def extract(paths: tuple[str, ...], output: str, show_stats: bool, **kwargs: Any
         _write_output(buffer.getvalue(), output)
         logging.getLogger("storyline").info("Wrote %d mentions from %d article(s) to %s.", len(mentions),
                                             len(articles), output)
-        if not kwargs["quiet"]:
-            for warning in pipeline.warnings:
-                click.echo(f"storyline: warning: {warning}", err=True)
         if show_stats:
             pipeline.stats.settle()
             _print_stats(pipeline.stats)
@@ -259,28 +326,19 @@ def extract(paths: tuple[str, ...], output: str, show_stats: bool, **kwargs: Any
 
 
 @main.command("render")
-@click.argument("result_file", type=click.Path(dir_okay=False))
+@click.argument("result_file", metavar="RESULT.json")
 @click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text"]),
               default="markdown", show_default=True)
 @click.option("--template", type=click.Path(dir_okay=False), help="Custom jinja2 output template.")
 @click.option("--output", "-o", metavar="FILE", help="Write here instead of stdout.")
 @_friendly_errors
 def render_command(result_file: str, output_format: str, template: str | None, output: str | None) -> None:
-    """Re-render a JSON result (from `summarize --format json`) with another template. Never
-    calls the model."""
-    from pydantic import ValidationError
+    """Re-render a JSON result (from `summarize --format json`, or - for stdin) with another
+    template. Never calls the model."""
+    from .render import read_result, render
 
-    from .errors import InputError
-    from .models import Result
-    from .render import render
-
-    path = Path(result_file)
-    try:
-        result = Result.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path} does not exist.") from None
-    except ValidationError as error:
-        raise InputError(f"{path} is not a storyline JSON result ({error.error_count()} problems).") from None
+    _check_output(output)
+    result = read_result(result_file, stdin=sys.stdin)
     _write_output(render(result, template or output_format), output)
 
 

@@ -38,10 +38,24 @@ class TemplateError(StorylineError):
 class ExtractionRetryError(StorylineError):
     """The model's output failed validation on every attempt.
 
-    Carries the raw output of the last attempt and the number of attempts made.
+    Carries the raw output of the last attempt, the number of attempts made and the last
+    validation error (a pydantic ``ValidationError``).
     """
 
-    def __init__(self, message: str, *, raw_output: str, attempts: int):
+    def __init__(self, message: str, *, raw_output: str, attempts: int, last_error: Exception | None = None):
         super().__init__(message)
         self.raw_output = raw_output
         self.attempts = attempts
+        self.last_error = last_error
+
+
+class TruncatedOutputError(StorylineError):
+    """The model's reply was cut off by the token limit, even after the limit was raised once.
+
+    Carries the partial output and the limit it reached.
+    """
+
+    def __init__(self, message: str, *, raw_output: str, max_tokens: int):
+        super().__init__(message)
+        self.raw_output = raw_output
+        self.max_tokens = max_tokens

@@ -11,12 +11,11 @@ so the result does not depend on the order of the input.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from itertools import chain, pairwise
+from itertools import pairwise, repeat
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
@@ -24,15 +23,16 @@ from rapidfuzz import fuzz, process
 from .dates import format_span
 from .models import PRECISION_RANK, Conflict, DateSpan, Event, Mention
 
-SAME_EVENT = 0.225
-"""Score at or above which two date-compatible mentions are one event. Chosen on the seed
-mentions (tests/seed_mentions.py): every event there stays connected at 0.24 or more, and no
-pair of different events scores above 0.21."""
-UNSURE = 0.16
+SAME_EVENT = 0.18
+"""Score at or above which two date-compatible mentions are one event (tuned with WEIGHTS)."""
+COHESION = 0.08
+"""Mean score two clusters' members must reach to join (see _Linker)."""
+COHESION_SAMPLE = 8
+UNSURE = 0.7 * SAME_EVENT
 """Scores from here up to SAME_EVENT are unsure: merged only if the adjudicator says so."""
 STRONG_TEXT = 0.6
 """Score that merges despite conflicting dates (the conflict is then reported)."""
-BLOCK_KEYS = 4
+BLOCK_KEYS = 8
 NEIGHBOURS = 4
 """How many following mentions, in date order, each mention meets inside a block."""
 PAIR_BATCH = 200_000
@@ -56,8 +56,9 @@ def _stem(word: str) -> str:
 
 
 def _actor_key(name: str) -> str:
-    parts = _WORD.findall(name.lower())
-    return parts[-1] if parts else ""
+    """An actor by the last word of its name ("Vladimir Putin" -> "putin")."""
+    parts = name.rsplit(None, 1)
+    return parts[-1].lower().strip(".,;:'’\"()") if parts else ""
 
 
 _OPEN = (-(10**9), 10**9)
@@ -66,6 +67,15 @@ _OPEN = (-(10**9), 10**9)
 def _bounds(span: DateSpan) -> tuple[int, int]:
     """A placed span as day ordinals; vague or unplaced spans constrain nothing."""
     if span.vague or not span.is_known:
+        return _OPEN
+    return _window(span)
+
+
+def _window(span: DateSpan) -> tuple[int, int]:
+    """The days a mention can be about, for the date guard. A vague span still bounds one side:
+    what "happened" in an article of 17 March, with no date, happened by 17 March, so it is not
+    the call that article expects on the 18th."""
+    if not span.is_known:
         return _OPEN
     return (span.start.toordinal() if span.start else _OPEN[0], span.end.toordinal() if span.end else _OPEN[1])
 
@@ -98,61 +108,104 @@ def _sorted_unique(values):
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
-class _Features:
-    """The mentions as sparse word vectors, for scoring many pairs at once.
+_ASCII_PUNCTUATION = bytes(b if chr(b).isalnum() or b == 0x2D or b >= 0x80 else 0x20 for b in range(256))
+"""A byte table: ASCII punctuation and spaces become spaces; letters, digits, hyphens and the
+bytes of non-ASCII characters stay."""
+_WIDE_PUNCTUATION = "’‘“”–—…«»„‚·•"
 
-    ``headline`` holds the title's and actors' words, ``words`` those plus the quote's. Entries
-    are sqrt(IDF), so a row product sums the IDF of the words two mentions share: rare words
-    ("ironclad", "peacekeepers") count, common ones ("Trump", "ceasefire") barely do.
+
+def _flat(texts: list[str]):
+    """All words of all texts, case kept, in one list, and the index of the text each comes from.
+
+    Built for 100,000 mentions: one byte-table ``translate`` and one ``split`` over all texts
+    joined, instead of a regular expression and a list per text. Few container objects are made, so
+    the cyclic garbage collector has little to walk through (the merge used to pause it).
+    """
+    import numpy as np
+
+    separator = "\ue000"  # a private-use character: not white space, not in any text
+    joined = f" {separator} ".join(t.replace(separator, " ") for t in texts)
+    for mark in _WIDE_PUNCTUATION:
+        joined = joined.replace(mark, " ")
+    tokens = joined.encode("utf-8").translate(_ASCII_PUNCTUATION).decode("utf-8").split()
+    boundary = np.fromiter(map(separator.__eq__, tokens), dtype=bool, count=len(tokens))
+    return tokens, np.cumsum(boundary)
+
+
+# How much each kind of evidence weighs in a pair's score (see _Features.scores). Tuned on the
+# seed set (tests/seed_gold.py) with clean and with weak titles; checked on held-out Timeline17
+# articles by benchmarks/merge_quality.py.
+WEIGHTS = {"quote_overlap": 0.5, "quote_jaccard": 0.3, "title": 0.5, "names": 0.4, "numbers": 0.1,
+           "status_clash": 0.2}
+_SCALE = sum(w for k, w in WEIGHTS.items() if k != "status_clash")
+
+
+class _Features:
+    """The mentions as sparse vectors, for scoring many pairs at once.
+
+    Four kinds of evidence, each a binary matrix over one vocabulary: the quote's content words,
+    the title's words, the names (in the quote, and the actors the model listed) and the numbers
+    in the quote. Pairs are scored on the IDF of what they share, so rare words ("ironclad",
+    "Astrakhan") count and common ones ("Trump", "ceasefire") barely do.
     """
 
     def __init__(self, mentions: list[Mention]):
         import numpy as np
-        from scipy.sparse import csr_matrix
 
         self.n = n = len(mentions)
-        titles = [_WORD.findall(m.title.lower()) for m in mentions]
-        quotes = [_WORD.findall(m.quote.lower()) for m in mentions]
-        actors = [[k for a in m.actors if (k := _actor_key(a))] for m in mentions]
-        # Stem each distinct word once; ids follow the sorted stems, so ties break the same way
-        # in every run whatever the string hashing. Stop words and one-letter words get -1.
-        raw = set(chain.from_iterable(titles)) | set(chain.from_iterable(quotes))
-        stems = {w: _stem(w) for w in raw if len(w) > 1 and w not in _STOPWORDS}
-        stems.update({k: k for k in chain.from_iterable(actors)})
-        self.vocabulary = sorted(set(stems.values()))
-        position = {stem: i for i, stem in enumerate(self.vocabulary)}
-        word_id = {w: position[stem] for w, stem in stems.items()}
-        word_id.update({w: -1 for w in raw if w not in stems})
+        quote_tokens, quote_rows = _flat([m.quote for m in mentions])
+        title_tokens, title_rows = _flat([m.title for m in mentions])
+        actor_rows = [row for row, m in enumerate(mentions) for _ in m.actors]
+        actor_keys = [_actor_key(a) for m in mentions for a in m.actors]
+        # What each distinct written word stands for. Words: stems of content words. Names: the
+        # quote's capitalised words that are not common words (a rule rather than a tagger: news
+        # capitalises names, and a model-based tagger would need a download), with the actors
+        # the model listed. Numbers: words that start with a digit.
+        lower = {t: t.lower() for t in set(quote_tokens) | set(title_tokens)}
+        word = {t: _stem(low) for t, low in lower.items() if len(low) > 1 and low not in _STOPWORDS}
+        name = {t: low for t, low in lower.items() if t[:1].isupper() and low not in _STOPWORDS}
+        number = {t: "#" + low for t, low in lower.items() if low[:1].isdigit()}
+        # Ids follow the sorted keys, so ties break the same way in every run whatever the
+        # string hashing.
+        self.vocabulary = sorted({*word.values(), *name.values(), *number.values(), *filter(None, actor_keys)})
+        position = {key: i for i, key in enumerate(self.vocabulary)}
 
-        def entries(texts: list[list[str]]):
-            """(row, id) of every word of every text, stop words left out."""
-            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
-            flat = list(chain.from_iterable(texts))
-            ids = np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
-            rows = np.repeat(np.arange(n), lengths)
-            return rows[ids >= 0], ids[ids >= 0]
+        def entries(tokens: list[str], rows, keys: dict[str, str]):
+            ids = {t: position[k] for t, k in keys.items()}
+            found = np.fromiter(map(ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+            return rows[found >= 0], found[found >= 0]
 
-        def matrix(*parts):
-            """Binary rows: each word once per mention."""
-            rows = np.concatenate([p[0] for p in parts])
-            ids = np.concatenate([p[1] for p in parts])
-            width = max(len(self.vocabulary), 1)
-            codes = _sorted_unique(rows * width + ids)
-            rows, ids = codes // width, codes % width
-            indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n))))
-            return csr_matrix((np.ones(len(ids)), ids, indptr), shape=(n, len(self.vocabulary)))
+        actors = (np.array(actor_rows, dtype=np.int64),
+                  np.array([position.get(k, -1) for k in actor_keys], dtype=np.int64))
+        actors = (actors[0][actors[1] >= 0], actors[1][actors[1] >= 0])
+        self.quotes = self._matrix(entries(quote_tokens, quote_rows, word))
+        self.titles = self._matrix(entries(title_tokens, title_rows, word))
+        quote_names = entries(quote_tokens, quote_rows, name)
+        self.names = self._matrix((np.concatenate((quote_names[0], actors[0])),
+                                   np.concatenate((quote_names[1], actors[1]))))
+        self.numbers = self._matrix(entries(quote_tokens, quote_rows, number))
+        everything = (self.quotes + self.titles + self.names + self.numbers).tocsr()
+        everything.data[:] = 1.0
+        self.words = everything
+        self.frequency = np.bincount(everything.indices, minlength=len(self.vocabulary))
+        self.idf = np.log((n + 1) / np.maximum(self.frequency, 1))
+        self.weight = {name: matrix @ self.idf for name, matrix in
+                       (("quotes", self.quotes), ("titles", self.titles), ("names", self.names))}
 
-        headline_parts = (entries(titles), entries(actors))
-        words = matrix(*headline_parts, entries(quotes))
-        self.frequency = np.bincount(words.indices, minlength=len(self.vocabulary))
-        root_idf = np.sqrt(np.log((n + 1) / np.maximum(self.frequency, 1)))
-        self.words = words.multiply(root_idf[None, :]).tocsr()
-        self.headline = matrix(*headline_parts).multiply(root_idf[None, :]).tocsr()
-        self.words_weight = np.asarray(self.words.multiply(self.words).sum(axis=1)).ravel()
-        self.headline_weight = np.asarray(self.headline.multiply(self.headline).sum(axis=1)).ravel()
+    def _matrix(self, entries):
+        """Binary rows from (row, id) pairs: each token once per mention."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        rows, ids = entries
+        width = max(len(self.vocabulary), 1)
+        codes = _sorted_unique(rows * width + ids)
+        rows, ids = codes // width, codes % width
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=self.n))))
+        return csr_matrix((np.ones(len(ids)), ids, indptr), shape=(self.n, len(self.vocabulary)))
 
     def block_keys(self) -> tuple:
-        """(row, key) for each mention's BLOCK_KEYS rarest words that other mentions share."""
+        """(row, key) for each mention's BLOCK_KEYS rarest tokens that other mentions share."""
         import numpy as np
 
         rows = np.repeat(np.arange(self.n), np.diff(self.words.indptr))
@@ -166,25 +219,36 @@ class _Features:
         keep = position < BLOCK_KEYS
         return rows[keep], ids[keep]
 
-    def scores(self, first, second, same_sentence):
-        """Score of each pair (first[k], second[k]), 0 to 1: half the weighted Jaccard of the
-        headlines, half the weighted overlap of all words."""
+    def _shared(self, matrix, first, second):
+        """The IDF of the tokens each pair shares in ``matrix``."""
         import numpy as np
 
-        def shared(matrix, a, b):
-            return np.asarray(matrix[a].multiply(matrix[b]).sum(axis=1)).ravel()
+        return np.asarray(matrix[first].multiply(matrix[second]) @ self.idf).ravel()
 
-        head = shared(self.headline, first, second)
-        union = self.headline_weight[first] + self.headline_weight[second] - head
-        headline = np.divide(head, union, out=np.zeros_like(head), where=union > 0)
-        # One sentence can report several events: for mentions quoting the same sentence of the
-        # same article, the quote proves nothing and only the headlines count.
-        overlap_shared = np.where(same_sentence, head, shared(self.words, first, second))
-        smaller = np.where(same_sentence,
-                           np.minimum(self.headline_weight[first], self.headline_weight[second]),
-                           np.minimum(self.words_weight[first], self.words_weight[second]))
-        overlap = np.divide(overlap_shared, smaller, out=np.zeros_like(head), where=smaller > 0)
-        return 0.5 * headline + 0.5 * overlap
+    def scores(self, first, second, same_sentence, status_clash):
+        """Score of each pair (first[k], second[k]), 0 to 1: the quotes' shared words (as overlap
+        and as Jaccard), the titles' and the names' shared words (Jaccard), shared numbers, less a
+        penalty where one reports as done what the other reports as planned. Mentions quoting
+        the same sentence of one article prove nothing by their quote (one sentence can report
+        several events): for them only the titles count."""
+        import numpy as np
+
+        def ratio(shared, total):
+            return np.divide(shared, total, out=np.zeros_like(shared), where=total > 0)
+
+        quote = self._shared(self.quotes, first, second)
+        qa, qb = self.weight["quotes"][first], self.weight["quotes"][second]
+        title = self._shared(self.titles, first, second)
+        ta, tb = self.weight["titles"][first], self.weight["titles"][second]
+        names = self._shared(self.names, first, second)
+        na, nb = self.weight["names"][first], self.weight["names"][second]
+        numbers = (np.asarray(self.numbers[first].multiply(self.numbers[second]).sum(axis=1)).ravel() > 0)
+        evidence = np.where(same_sentence, 0.0, WEIGHTS["quote_overlap"] * ratio(quote, np.minimum(qa, qb))
+                            + WEIGHTS["quote_jaccard"] * ratio(quote, qa + qb - quote)
+                            + WEIGHTS["names"] * ratio(names, na + nb - names)
+                            + WEIGHTS["numbers"] * numbers)
+        score = evidence + WEIGHTS["title"] * ratio(title, ta + tb - title) - WEIGHTS["status_clash"] * status_clash
+        return score / _SCALE
 
 
 def _candidate_pairs(features: _Features, mentions: list[Mention], order_rank):
@@ -229,60 +293,89 @@ def _date_order(mentions: list[Mention]):
     return rank
 
 
-def _union_best_first(first, second, values, window, mentions: list[Mention],
-                      adjudicate: Adjudicator | None) -> list[int]:
-    """Each mention's cluster (a representative index): union-find over the pairs, best first.
+class _Linker:
+    """Union-find over the candidate pairs, best first, with two guards.
 
-    Each cluster keeps the intersection of its placed dates, so a chain of pairwise matches
-    cannot join reports of different days. Where a whole connected component's placed dates
-    intersect, that guard never refuses and the component is one cluster: those are found at
-    once (scipy), and only the other components, or all pairs when an adjudicator must be asked,
-    go through the loop.
+    - Dates: each cluster keeps the intersection of its mentions' date windows, so a chain of
+      pairwise matches cannot join reports of different days (a strong textual match still
+      merges, and the conflict is reported).
+    - Cohesion: two clusters join only if their members are on average alike
+      (``COHESION``, over up to ``COHESION_SAMPLE`` members of each), not merely one pair: one
+      mention that resembles two happenings cannot chain them into one.
+
+    Components of one candidate pair cannot be refused by either guard and skip the loop.
     """
-    import numpy as np
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
 
-    n = len(mentions)
-    _, label = connected_components(coo_matrix((np.ones(len(first)), (first, second)), shape=(n, n)),
-                                    directed=False)
-    latest_start = np.full(n, _OPEN[0], dtype=np.int64)
-    earliest_end = np.full(n, _OPEN[1], dtype=np.int64)
-    np.maximum.at(latest_start, label, window[:, 0])
-    np.minimum.at(earliest_end, label, window[:, 1])
-    consistent = latest_start <= earliest_end  # per component label
-    if adjudicate is not None:
-        consistent[:] = False
-    representative = np.full(n, n, dtype=np.int64)
-    np.minimum.at(representative, label, np.arange(n))
-    parent = [int(representative[label[i]]) if consistent[label[i]] else i for i in range(n)]
+    def __init__(self, features: _Features, pairs, scores, window, mentions: list[Mention],
+                 sentence, status):
+        self.features, self.window, self.mentions = features, window, mentions
+        self.sentence, self.status = sentence, status
+        self.n = len(mentions)
+        self.known = dict(zip((pairs[0] * self.n + pairs[1]).tolist(), scores.tolist(), strict=True))
 
-    loop = ~consistent[label[first]]
-    order = np.lexsort((second[loop], first[loop], -values[loop]))
-    bounds = {i: (int(window[i, 0]), int(window[i, 1])) for i in range(n) if not consistent[label[i]]}
+    def cohesive(self, first: list[int], second: list[int]) -> bool:
+        """Whether the two clusters' members are alike on average (see the class docstring)."""
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+        if len(first) == 1 and len(second) == 1:
+            return True  # the pair's own score passed the threshold
+        n, known = self.n, self.known
+        total = 0.0
+        for a in first[:COHESION_SAMPLE]:
+            for b in second[:COHESION_SAMPLE]:
+                total += known.get(a * n + b if a < b else b * n + a, 0.0)
+        count = min(len(first), COHESION_SAMPLE) * min(len(second), COHESION_SAMPLE)
+        return total / count >= COHESION
 
-    for i, j, value in zip(first[loop][order].tolist(), second[loop][order].tolist(),
-                           values[loop][order].tolist(), strict=True):
-        root_i, root_j = find(i), find(j)
-        if root_i == root_j:
-            continue
-        (lo_i, hi_i), (lo_j, hi_j) = bounds[root_i], bounds[root_j]
-        agree = max(lo_i, lo_j) <= min(hi_i, hi_j)
-        if not agree and value < STRONG_TEXT:
-            continue
-        if value < SAME_EVENT and (adjudicate is None or not adjudicate(mentions[i], mentions[j])):
-            continue
-        root, child = min(root_i, root_j), max(root_i, root_j)
-        parent[child] = root
-        if agree:
-            bounds[root] = (max(lo_i, lo_j), min(hi_i, hi_j))
-    return [find(i) for i in range(n)]
+    def link(self, first, second, values, adjudicate: Adjudicator | None) -> list[int]:
+        """Each mention's cluster, as a representative index."""
+        import numpy as np
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        n = len(self.mentions)
+        _, label = connected_components(coo_matrix((np.ones(len(first)), (first, second)), shape=(n, n)),
+                                        directed=False)
+        one_pair = np.bincount(label, minlength=n) == 2
+        if adjudicate is not None:
+            one_pair[:] = False
+        parent = list(range(n))
+        alone = one_pair[label[first]]
+        for i, j, value in zip(first[alone].tolist(), second[alone].tolist(), values[alone].tolist(), strict=True):
+            if self._dates_agree(i, j) or value >= STRONG_TEXT:
+                parent[max(i, j)] = min(i, j)
+        loop = ~one_pair[label[first]]
+        order = np.lexsort((second[loop], first[loop], -values[loop]))
+        bounds = {i: (int(self.window[i, 0]), int(self.window[i, 1])) for i in range(n)}
+        members = {i: [i] for i in range(n)}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for i, j, value in zip(first[loop][order].tolist(), second[loop][order].tolist(),
+                               values[loop][order].tolist(), strict=True):
+            root_i, root_j = find(i), find(j)
+            if root_i == root_j:
+                continue
+            (lo_i, hi_i), (lo_j, hi_j) = bounds[root_i], bounds[root_j]
+            agree = max(lo_i, lo_j) <= min(hi_i, hi_j)
+            if not agree and value < STRONG_TEXT:
+                continue
+            if not self.cohesive(members[root_i], members[root_j]):
+                continue
+            if value < SAME_EVENT and (adjudicate is None or not adjudicate(self.mentions[i], self.mentions[j])):
+                continue
+            root, child = min(root_i, root_j), max(root_i, root_j)
+            parent[child] = root
+            members[root] += members.pop(child)
+            if agree:
+                bounds[root] = (max(lo_i, lo_j), min(hi_i, hi_j))
+        return [find(i) for i in range(n)]
+
+    def _dates_agree(self, i: int, j: int) -> bool:
+        return max(self.window[i, 0], self.window[j, 0]) <= min(self.window[i, 1], self.window[j, 1])
 
 
 def cluster(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None) -> list[list[Mention]]:
@@ -293,22 +386,23 @@ def cluster(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None) 
     if len(ordered) < 2:
         return [[m] for m in ordered]
     features = _Features(ordered)
-    window = np.array([_bounds(m.date) for m in ordered], dtype=np.int64)
+    window = np.array([_window(m.date) for m in ordered], dtype=np.int64)
     order_rank = _date_order(ordered)
     first, second = _candidate_pairs(features, ordered, order_rank)
 
     sentence_ids: dict[tuple[str, str], int] = {}
     sentence = np.array([sentence_ids.setdefault((m.article, m.quote), len(sentence_ids)) for m in ordered])
+    status = np.array([{"happened": 1, "expected": 2}.get(m.status, 0) for m in ordered])
     values = np.empty(len(first))
     for start in range(0, len(first), PAIR_BATCH):
         part = slice(start, start + PAIR_BATCH)
         a, b = first[part], second[part]
-        values[part] = features.scores(a, b, sentence[a] == sentence[b])
+        values[part] = features.scores(a, b, sentence[a] == sentence[b], (status[a] * status[b]) == 2)
+    linker = _Linker(features, (first, second), values, window, ordered, sentence, status)
     apart = (window[first, 0] > window[second, 1]) | (window[second, 0] > window[first, 1])
     # Without an adjudicator, unsure pairs can never merge: drop them before the loop.
     keep = values >= np.where(apart, STRONG_TEXT, UNSURE if adjudicate else SAME_EVENT)
-    first, second, values = first[keep], second[keep], values[keep]
-    parent = _union_best_first(first, second, values, window, ordered, adjudicate)
+    parent = linker.link(first[keep], second[keep], values[keep], adjudicate)
 
     groups: dict[int, list[Mention]] = defaultdict(list)
     for index, mention in enumerate(ordered):
@@ -422,9 +516,20 @@ def _actors(mentions: list[Mention]) -> list[str]:
     return [max(forms.items(), key=lambda f: (f[1], f[0]))[0] for _, forms in ranked]
 
 
+MAX_EVENT_ACTORS = 6
+
+
 def build_event(mentions: list[Mention]) -> Event:
-    """One timeline event from the mentions of one cluster."""
+    """One timeline event from the mentions of one cluster.
+
+    Mentions quoting the same text of the same article are one report: only the first (in
+    canonical order) is kept, so a quote never appears twice in an event.
+    """
     ordered = mentions if _in_canonical_order(mentions) else sorted(mentions, key=_canonical)
+    reports: dict[tuple[str, int, str], Mention] = {}
+    for mention in ordered:
+        reports.setdefault((mention.article, mention.offset, mention.quote), mention)
+    ordered = list(reports.values())
     date, date_conflict = _best_date(ordered)
     statuses = {m.status for m in ordered}
     status = "happened" if "happened" in statuses else "ongoing" if "ongoing" in statuses else "expected"
@@ -442,7 +547,7 @@ def build_event(mentions: list[Mention]) -> Event:
         title=_title(ordered),
         date=date,
         status=status,
-        actors=_actors(ordered),
+        actors=_actors(ordered)[:MAX_EVENT_ACTORS],
         mentions=ordered,
         sources=len({m.article for m in ordered}),
         conflicts=conflicts,
@@ -451,15 +556,6 @@ def build_event(mentions: list[Mention]) -> Event:
 
 def merge(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None) -> list[Event]:
     """The merged timeline, in date order (unplaced events last)."""
-    # Merging allocates many small objects and frees none of them early; the cyclic garbage
-    # collector's full passes over them grow with the input and make large merges super-linear.
-    # It is paused for the merge and restored after (no reference cycles are created here).
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        events = [build_event(group) for group in cluster(mentions, adjudicate)]
-    finally:
-        if paused:
-            gc.enable()
+    events = [build_event(group) for group in cluster(mentions, adjudicate)]
     return sorted(events, key=lambda e: (e.date.sort_key(), -e.sources, e.title, e.id))
 

@@ -18,12 +18,20 @@ def describe_choice(spec: str | None) -> str:
     return spec or os.environ.get(ENV_VAR) or DEFAULT_MODEL
 
 
-def resolve_model(spec: str | None = None) -> Path:
+def choice_source(spec: str | None) -> str:
+    """Where the model choice came from, for messages: the option, the variable or the default."""
+    if spec:
+        return "--model"
+    return f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the default model"
+
+
+def resolve_model(spec: str | None = None, *, download: bool = True) -> Path:
     """The local path of the model to load, downloading it once if needed.
 
     Order: ``spec`` (``--model``), then ``$STORYLINE_MODEL``, then the default model. A Hugging
     Face reference ``owner/repo:file.gguf`` is looked up in the local cache first and fetched
-    only when missing (``Llama.from_pretrained`` would contact the hub even when cached).
+    only when missing and ``download`` is true (``Llama.from_pretrained`` would contact the hub
+    even when cached).
     """
     choice = describe_choice(spec)
     reference = _HF_REFERENCE.match(choice)
@@ -32,8 +40,9 @@ def resolve_model(spec: str | None = None) -> Path:
         if path.is_file():
             return path
         raise ModelUnavailableError(
-            f"Model file {path} does not exist. Give --model a path to a .gguf file, or a Hugging "
-            "Face reference such as owner/repo:file.gguf (see models/README.md)."
+            f"Model file {path} (from {choice_source(spec)}) does not exist. Give --model a path to a .gguf "
+            "file, or a Hugging Face reference such as owner/repo:file.gguf; `storyline models` shows what is "
+            "available."
         )
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
@@ -47,9 +56,9 @@ def resolve_model(spec: str | None = None) -> Path:
     offline = ModelUnavailableError(
         f"No model available: {choice}{default} is not in the local cache and this machine is "
         f"offline. Either pass --model /path/to/model.gguf, set {ENV_VAR} to a .gguf path, or "
-        "connect to the network once so it can be downloaded. models/README.md lists suitable models."
+        "connect to the network once so it can be downloaded. `storyline models` lists what is available."
     )
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or not _hub_reachable():
+    if not download or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or not _hub_reachable():
         raise offline
     try:
         return Path(hf_hub_download(repo, filename, etag_timeout=15))

@@ -27,13 +27,14 @@ class Precision(StrEnum):
     season = "season"
     year = "year"
     decade = "decade"
+    century = "century"
     range = "range"
     unknown = "unknown"
 
 
 PRECISION_RANK = {precision: rank for rank, precision in enumerate(Precision)}
 
-Qualifier = Literal["since", "by", "before", "after"]
+Qualifier = Literal["since", "until", "by", "before", "after"]
 Modifier = Literal["early", "mid", "late"]
 Status = Literal["happened", "expected", "ongoing"]
 
@@ -42,8 +43,9 @@ class DateSpan(BaseModel):
     """A resolved stretch of calendar time.
 
     ``start``/``end`` are inclusive. ``qualifier`` marks open spans: ``since`` (known start, open
-    end), ``by`` (a deadline), ``before``/``after`` (only the side of a reference date is known, as
-    for "recently" or "in the coming weeks"). ``vague`` marks expressions that never name a day.
+    end), ``until`` (known end, open start), ``by`` (a deadline), ``before``/``after`` (only the
+    side of a date is known: "before the war", or "recently", which is also ``vague``).
+    ``vague`` marks expressions that never name a day.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -165,6 +167,7 @@ class Event(BaseModel):
 
 class StageStats(BaseModel):
     calls: int = 0
+    truncated: int = 0
     cache_hits: int = 0
     retries: int = 0
     prompt_tokens_evaluated: int = 0
@@ -188,6 +191,9 @@ class Stats(BaseModel):
     chunks: int = 0
     mentions: int = 0
     ungrounded_dropped: int = 0
+    duplicates_dropped: int = 0
+    untrusted_times: int = 0
+    truncated: int = 0
     failed_chunks: int = 0
     stages: dict[str, StageStats] = Field(default_factory=dict)
 
@@ -217,5 +223,5 @@ class Result(BaseModel):
     meta: Meta = Field(default_factory=Meta)
 
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 """Bumped whenever a model-facing schema or the meaning of a cached result changes."""

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from .dates import format_span
-from .models import Article, Event
+from .models import Event
 
 SENTENCE_CHARS = 240
 MAX_SENTENCES = 6
@@ -29,17 +29,38 @@ _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 Sentence = Annotated[str, StringConstraints(min_length=1, max_length=SENTENCE_CHARS)]
 
 
+# The prompt's own line format ("- 18 Mar 2025: Title [happened; 2 sources]") copied into a
+# sentence: the model echoed its input instead of summarizing it.
+_ECHO = re.compile(r"\[(?:happened|expected|ongoing);\s*\d+\s+sources?\]|^\s*-\s|\(sources disagree:", re.IGNORECASE)
+_NOT_WORD = re.compile(r"\W+")
+
+
 class SummaryOutput(BaseModel):
     sentences: list[Sentence] = Field(min_length=1, max_length=MAX_SENTENCES)
 
     @field_validator("sentences")
     @classmethod
     def _neutral(cls, sentences: list[str]) -> list[str]:
+        """Neutral wording, no echo of the prompt's lines, each sentence once.
+
+        A repeated sentence (same words, whatever the case and punctuation) is dropped, not
+        refused: the rest of the summary is still good.
+        """
         text = " ".join(sentences)
         loaded = sorted({w.lower() for w in _LOADED.findall(_QUOTED.sub("", text))})
         if loaded:
             raise ValueError(f"uses loaded words in its own voice: {', '.join(loaded)}; use neutral wording")
-        return [s.strip() for s in sentences]
+        echoed = [s for s in sentences if _ECHO.search(s)]
+        if echoed:
+            raise ValueError(f"copies the timeline's line format ({echoed[0][:60]!r}); write plain sentences")
+        unique: dict[str, str] = {}
+        for sentence in (s.strip() for s in sentences):
+            key = _NOT_WORD.sub(" ", sentence.casefold()).strip()
+            if key and key not in unique:
+                unique[key] = sentence
+        if not unique:
+            raise ValueError("has no words")
+        return list(unique.values())
 
     @property
     def text(self) -> str:
@@ -57,10 +78,6 @@ def event_view(event: Event) -> dict:
         "conflicts": [c.detail for c in event.conflicts],
         "quote": event.mentions[0].quote if event.mentions else "",
     }
-
-
-def article_view(article: Article) -> dict:
-    return {"id": article.id, "title": article.title, "published": article.published}
 
 
 def select_events(events: list[Event], fits: Callable[[list[Event]], bool]) -> tuple[list[Event], int]:

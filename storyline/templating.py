@@ -9,6 +9,7 @@ the file and line.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import traceback
 from collections.abc import Callable
@@ -34,14 +35,39 @@ def output_templates_dir() -> Path:
     return _PACKAGE / "templates"
 
 
+_MARKUP_SUFFIXES = (".html", ".htm", ".xml", ".html.j2", ".htm.j2", ".xml.j2")
+
+
+def escapes_markup(name: str | None) -> bool:
+    """HTML and XML templates escape every value they print (article and model text is data)."""
+    return bool(name) and name.lower().endswith(_MARKUP_SUFFIXES)  # type: ignore[union-attr]
+
+
 def _environment(search_path: list[Path]) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search_path]),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=escapes_markup,
         keep_trailing_newline=False,
         trim_blocks=False,
     )
+
+
+def _text_outside_blocks(env: jinja2.Environment, name: str) -> int | None:
+    """The line of the first output a prompt template writes outside its blocks, if any: such
+    text would be silently dropped, since a prompt is its ``system`` and ``user`` blocks."""
+    from jinja2 import nodes
+
+    source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    for node in env.parse(source).body:
+        if isinstance(node, nodes.Output):
+            for child in node.nodes:
+                if isinstance(child, nodes.TemplateData):
+                    if child.data.strip():  # the line of its first visible character
+                        return child.lineno + child.data[: len(child.data) - len(child.data.lstrip())].count("\n")
+                    continue
+                return child.lineno
+    return None
 
 
 def _rewritten(env: jinja2.Environment) -> BaseException:
@@ -102,10 +128,22 @@ class PromptSet:
     def template(self, name: str) -> jinja2.Template:
         if name not in self._templates:
             try:
-                self._templates[name] = self._env.get_template(f"{name}.j2")
+                template = self._env.get_template(f"{name}.j2")
+                stray = _text_outside_blocks(self._env, f"{name}.j2") if template.blocks else None
             except jinja2.TemplateError as error:
                 raise _template_error(error, str(self.source_of(name))) from None
+            if stray is not None:
+                path = self.source_of(name)
+                raise TemplateError(
+                    f"Template {path}, line {stray}: text outside the {{% block system %}} and {{% block user %}} "
+                    "blocks is never sent to the model. Move it into one of the blocks.",
+                    path=str(path), line=stray)
+            self._templates[name] = template
         return self._templates[name]
+
+    def fingerprint(self, name: str) -> str:
+        """A hash of the prompt's source, for cache keys of results that depend on it."""
+        return hashlib.sha256(self.source_of(name).read_bytes()).hexdigest()[:16]
 
     def _render(self, name: str, block: str | None, variables: dict[str, Any]) -> str:
         template = self.template(name)

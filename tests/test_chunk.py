@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+
+import pytest
 from conftest import SEEDS
 
-from storyline.chunk import chunk_article, split_sentences
+from storyline.backends.llama import LlamaCppBackend
+from storyline.chunk import chunk_article, chunk_articles, split_sentences
+from storyline.errors import InputError
+from storyline.extract import Planner
 from storyline.ingest import load_articles
 from storyline.models import Article
-from storyline.pipeline import Pipeline
-from storyline.tokens import TiktokenTokenizer
+from storyline.templating import PromptSet
+
+
+def _count(backend: LlamaCppBackend, text: str) -> int:
+    """Tokens by llama.cpp's own tokenizer, called directly (not through storyline's counter)."""
+    return len(backend._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
 
 def test_sentences_split_lines_and_keep_abbreviations():
@@ -16,40 +28,134 @@ def test_sentences_split_lines_and_keep_abbreviations():
                          "Feb. 28 was a Friday.", "Last one."]
 
 
-def test_chunks_respect_budget_and_cover_every_sentence():
+def test_text_that_made_the_splitter_panic_is_split():
+    text = "A\xa0. B? C.\nNext line here."
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]  # no PanicException
+    assert sentences[-1] == "Next line here."
+    assert re.sub(r"\s", "", "".join(sentences)) == re.sub(r"\s", "", text)
+
+
+def test_a_splitter_panic_falls_back_to_full_stops(monkeypatch, caplog):
+    import sentencex
+
+    class PanicException(BaseException):  # what pyo3 raises: not an Exception
+        pass
+
+    def panic(language, text):
+        raise PanicException("byte index is not a char boundary")
+
+    monkeypatch.setattr(sentencex, "segment", panic)
+    text = "Talks ended. Both sides left.\nA vote followed."
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]
+    assert sentences == ["Talks ended.", "Both sides left.", "A vote followed."]
+    assert "sentence splitter failed" in caplog.text
+
+
+def test_chunks_respect_budget_and_cover_every_sentence(llama_backend):
     article = load_articles([SEEDS])[4]
-    tokenizer = TiktokenTokenizer()
-    chunks = chunk_article(article, tokenizer, 120, per_sentence_overhead=4)
+    chunks = chunk_article(article, llama_backend.tokenizer, 120, per_sentence_overhead=4)
     assert len(chunks) > 3
-    assert all(c.token_count <= 120 for c in chunks)
+    for chunk in chunks:
+        recount = sum(_count(llama_backend, article.text[s.start:s.end]) + 4 for s in chunk.sentences)
+        assert recount <= 120
+        assert chunk.text == article.text[chunk.start : chunk.end]
     covered = [s for c in chunks for s in c.sentences]
     assert covered == split_sentences(article.text)
-    for chunk in chunks:
-        assert chunk.text == article.text[chunk.start : chunk.end]
 
 
-def test_sentence_longer_than_budget_is_cut_at_word_breaks():
+def test_sentence_longer_than_budget_is_cut_at_word_breaks(llama_backend):
     words = " ".join(f"word{i}" for i in range(400))
     article = Article(id="long", text=words + ".")
-    chunks = chunk_article(article, TiktokenTokenizer(), 50)
+    chunks = chunk_article(article, llama_backend.tokenizer, 50)
     assert len(chunks) > 5
-    assert all(c.token_count <= 50 for c in chunks)
+    assert all(_count(llama_backend, c.text) <= 50 for c in chunks)
     assert " ".join(c.text for c in chunks) == article.text
 
 
-def test_long_article_every_call_fits_the_real_context_window(llama_backend, tmp_path):
-    """A chunk plus its prompt and its output budget always fit the model's context window —
-    checked with the real model's tokenizer and the prompt llama.cpp actually evaluates."""
+def test_a_long_run_without_spaces_is_left_out_and_the_rest_is_read(llama_backend):
+    blob = "data:image/png;base64," + "iVBORw0KGgo" * 2000
+    text = f"The minister resigned on Monday.\n{blob}\nParliament met on Tuesday. See {blob} too."
+    article = Article(id="blob", text=text)
+    problems: list[str] = []
+    (chunks,) = chunk_articles([article], llama_backend.tokenizer, 200, problems=problems)
+    read = [article.text[s.start:s.end] for c in chunks for s in c.sentences]
+    assert read == ["The minister resigned on Monday.", "Parliament met on Tuesday.", "See", "too."]
+    assert problems and "left out 2 stretch" in problems[0]
+
+
+def test_a_long_word_under_the_limit_is_cut_between_characters(llama_backend):
+    word = "x" * 450  # below the leave-out length, above the budget
+    article = Article(id="w", text=f"Start. {word} end.")
+    chunks = chunk_article(article, llama_backend.tokenizer, 40)
+    assert all(_count(llama_backend, c.text) <= 40 for c in chunks)
+    assert "".join(c.text for c in chunks).replace(" ", "") == article.text.replace(" ", "")
+
+
+def _reference_prompt_tokens(backend: LlamaCppBackend, messages) -> int:
+    """The prompt's tokens as llama-cpp-python itself formats and tokenizes a chat, with its own
+    Jinja2 chat formatter over the GGUF's template (independent of storyline's ChatPrompt)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    formatter = Jinja2ChatFormatter(template=backend._llm.metadata["tokenizer.chat_template"],
+                                    eos_token="<|im_end|>", bos_token="<s>")
+    prompt = formatter(messages=[{"role": r, "content": c} for r, c in messages]).prompt
+    return len(backend._llm.tokenize(prompt.encode(), add_bos=False, special=True))
+
+
+def test_long_article_every_call_fits_the_real_context_window(tiny_gguf):
+    """Every call of a long article, its prompt recounted by llama-cpp-python itself plus its
+    output budget, fits the window; and llama.cpp runs every one of them."""
+    from storyline.pipeline import Pipeline
+
+    backend = LlamaCppBackend(tiny_gguf)
     seeds = load_articles([SEEDS])
     long_text = "\n".join(a.text for a in seeds for _ in range(6))
     article = Article(id="long", text=long_text)
-    pipeline = Pipeline(llama_backend, use_cache=False, max_chunk_tokens=100_000)
-    planned = pipeline.plan([article])
-    window = llama_backend.context_window
-    assert len(planned) > 3
+    planned = Pipeline(backend, use_cache=False, max_chunk_tokens=100_000).plan([article])
+    window = backend.context_window
+    assert len(planned) > 1
     for call in planned:
-        assert call.prompt_tokens + call.request.max_tokens <= window
-    first = llama_backend.generate(planned[0].request)
-    assert first.prompt_tokens == planned[0].prompt_tokens  # the plan counted what llama.cpp saw
+        assert _reference_prompt_tokens(backend, call.request.messages) + call.request.max_tokens <= window
+        generation = backend.generate(call.request)
+        assert generation.finish_reason == "stop"
+        json.loads(generation.text)
     sentences = [s for call in planned for s in call.chunk.sentences]
     assert sentences == split_sentences(long_text)
+
+
+@dataclass
+class Overcounting:
+    """A vocabulary whose exact prompt count is much larger than its per-sentence estimate for
+    prompts of more than ``limit`` sentences, to drive the planner's halving."""
+
+    inner: object
+    limit: int
+    context_window: int = 8192
+    name: str = "overcounting"
+
+    @property
+    def tokenizer(self):
+        return self.inner.tokenizer
+
+    def count_prompt_tokens(self, messages):
+        real = self.inner.count_prompt_tokens(messages)
+        return real * 100 if messages[1][1].count("\n") >= self.limit else real
+
+
+def test_chunks_that_do_not_fit_exactly_are_halved_and_renumbered(llama_backend):
+    article = load_articles([SEEDS])[1]
+    planner = Planner(PromptSet(), Overcounting(llama_backend, limit=4), margin_tokens=10**6)  # count every prompt
+    planned = planner.plan([article])
+    assert [call.chunk.index for call in planned] == list(range(len(planned)))
+    assert all(len(call.chunk.sentences) <= 4 for call in planned)
+    assert [s for call in planned for s in call.chunk.sentences] == split_sentences(article.text)
+    for call in planned:
+        lines = call.request.messages[1][1].splitlines()
+        assert lines[0].startswith("1 ") and lines[-1].startswith(f"{len(call.chunk.sentences)} ")
+
+
+def test_a_sentence_that_cannot_fit_is_a_clear_error(llama_backend):
+    article = Article(id="one", text="Just one sentence here.", path="one.txt")
+    planner = Planner(PromptSet(), Overcounting(llama_backend, limit=0), margin_tokens=10**6)
+    with pytest.raises(InputError, match=r"one\.txt.*does not fit.*--ctx"):
+        planner.plan([article])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 
 import pytest
 from conftest import SEEDS
@@ -54,13 +55,14 @@ def test_missing_path_is_a_clear_error(tmp_path):
 def test_bad_article_is_skipped_and_reported_not_fatal(tmp_path):
     (tmp_path / "good.txt").write_text("Fine text.")
     (tmp_path / "empty.txt").write_text("   \n")
-    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00bad")
+    (tmp_path / "binary.txt").write_bytes(b"\x81\x00\xfabad")
     (tmp_path / "baddate.md").write_text("---\npublished: soon\n---\nText.")
     problems: list[str] = []
     articles = load_articles([tmp_path], problems=problems)
-    assert [a.id for a in articles] == ["good"]
+    assert [a.id for a in articles] == ["baddate", "good"]  # the bad date is dropped, the text kept
     assert len(problems) == 3
     assert any("binary.txt" in p and "UTF-8" in p for p in problems)
+    assert any("empty.txt" in p and "empty" in p for p in problems)
     assert any("baddate.md" in p and "YYYY-MM-DD" in p for p in problems)
 
 
@@ -68,3 +70,116 @@ def test_only_bad_articles_is_an_error(tmp_path):
     (tmp_path / "empty.txt").write_text("")
     with pytest.raises(InputError, match="No usable articles"):
         load_articles([tmp_path])
+
+
+# --- bad input: one bad article never loses the others ---------------------------------------------
+
+
+def _good(folder):
+    (folder / "good.txt").write_text("The minister resigned on Monday.\n")
+
+
+@pytest.mark.parametrize(("front", "kept", "reported"), [
+    ("title: 1984", {"title": "1984"}, None),
+    ("source: 2020\nurl: 123", {"source": "2020", "url": "123"}, None),
+    ("title: {a: 1}", {"title": None}, "'title'"),
+    ("published: 2025-02-30", {"published": None}, "'published'"),
+    ("author: Jane Doe\ntitle: Kept", {"title": "Kept"}, "unknown metadata key 'author'"),
+    ("- just\n- a list", {"title": None}, "must be a mapping"),
+    ("title: [unclosed", {"title": None}, "not valid YAML"),
+])
+def test_front_matter_problems_drop_the_value_not_the_article(tmp_path, front, kept, reported):
+    _good(tmp_path)
+    (tmp_path / "odd.md").write_text(f"---\n{front}\n---\nThe vote was held on Tuesday.\n")
+    problems: list[str] = []
+    articles = {a.id: a for a in load_articles([tmp_path], problems=problems)}
+    assert set(articles) == {"good", "odd"}
+    assert articles["odd"].text == "The vote was held on Tuesday.\n"
+    for field, value in kept.items():
+        assert getattr(articles["odd"], field) == value
+    if reported:
+        assert any("odd.md" in p and reported in p for p in problems), problems
+    else:
+        assert problems == []
+
+
+@pytest.mark.parametrize(("manifest", "reported"), [
+    ("published = 2025-03-17\n", "not a table"),
+    ("defaults = 5\n", "must be a table"),
+    ("[defaults\n", "not valid TOML"),
+    ('["missing.txt"]\ntitle = "x"\n', "names no file"),
+    ('[defaults]\npublished = "soon"\n', "'published'"),
+])
+def test_manifest_problems_are_reported_with_file_and_key(tmp_path, manifest, reported):
+    _good(tmp_path)
+    (tmp_path / "manifest.toml").write_text(manifest)
+    problems: list[str] = []
+    articles = load_articles([tmp_path], problems=problems)
+    assert [a.id for a in articles] == ["good"]
+    assert any("manifest.toml" in p and reported in p for p in problems), problems
+
+
+def test_binary_stdin_is_reported_not_a_traceback():
+    problems: list[str] = []
+    with pytest.raises(InputError, match=r"No usable articles.*stdin is not UTF-8"):
+        load_articles(["-"], stdin=io.BytesIO(b"\xff\xfe\xfa\x00\x81"), problems=problems)
+
+
+def test_utf16_and_crlf_files_are_read(tmp_path):
+    (tmp_path / "wide.txt").write_bytes("The vote was held.\r\nIt passed.\r\n".encode("utf-16"))
+    (tmp_path / "crlf.txt").write_bytes(b"Talks ended.\r\nThey agreed.\r\n")
+    articles = {a.id: a.text for a in load_articles([tmp_path])}
+    assert articles == {"crlf": "Talks ended.\nThey agreed.\n", "wide": "The vote was held.\nIt passed.\n"}
+
+
+def test_nul_bytes_skip_the_file(tmp_path):
+    _good(tmp_path)
+    (tmp_path / "nul.txt").write_bytes(b"Text\x00with nul.")
+    problems: list[str] = []
+    assert [a.id for a in load_articles([tmp_path], problems=problems)] == ["good"]
+    assert any("nul.txt" in p and "binary" in p for p in problems)
+
+
+def test_symlink_loop_is_named(tmp_path):
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    with pytest.raises(InputError, match="loop of symbolic links"):
+        load_articles([loop])
+
+
+def test_an_unreadable_folder_is_named_and_the_rest_is_read(tmp_path, monkeypatch):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    _good(folder)
+    locked = folder / "locked"
+    locked.mkdir()
+    (locked / "a.txt").write_text("Hidden.")
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # what a folder without read permission does (root reads any folder)
+        if str(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    problems: list[str] = []
+    assert [a.id for a in load_articles([folder], problems=problems)] == ["good"]
+    assert any("locked" in p and "cannot be read" in p for p in problems)
+
+
+def test_other_files_in_a_folder_are_named(tmp_path):
+    _good(tmp_path)
+    (tmp_path / "page.html").write_text("<p>Hi</p>")
+    problems: list[str] = []
+    load_articles([tmp_path], problems=problems)
+    assert any("page.html" in p and "not read" in p for p in problems)
+
+
+def test_the_same_article_twice_counts_once(tmp_path):
+    text = (SEEDS / "001_c294f2ccbd6d00ec.txt").read_text()
+    (tmp_path / "a.txt").write_text(text)
+    (tmp_path / "b.txt").write_text(text.replace("Trump", "Trump ", 1))  # near-identical
+    (tmp_path / "c.txt").write_text((SEEDS / "002_c924205565333087.txt").read_text())  # same story, other words
+    problems: list[str] = []
+    assert [a.id for a in load_articles([tmp_path], problems=problems)] == ["a", "c"]
+    assert any("b.txt" in p and "a.txt" in p and "once" in p for p in problems)

@@ -1,16 +1,21 @@
-"""The small interface every model backend implements.
+"""The small interface every model backend implements, and the factory that picks one.
 
 A backend turns chat messages plus a JSON schema into constrained JSON text and reports what it
-cost. It knows its context window and tokenizer so the pipeline can budget chunks. Keep it small:
-an HTTP server backend should need nothing more than these members.
+cost. It knows its context window and tokenizer so the pipeline can budget chunks. Each backend
+declares its own settings as a pydantic model (unknown names are refused); :func:`load_backend`
+turns a model spec and a dict of settings into a backend, so the pipeline never knows one
+backend's settings.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import InputError
 from ..tokens import Tokenizer
 
 
@@ -27,7 +32,11 @@ class GenerationRequest(BaseModel):
 
 
 class Generation(BaseModel):
-    """What one call produced and cost, by the backend's own counters."""
+    """What one call produced and cost, by the backend's own counters.
+
+    ``finish_reason`` is ``"stop"`` when the reply ended by itself and ``"length"`` when it hit
+    ``max_tokens`` (the reply is then cut off).
+    """
 
     text: str
     prompt_tokens: int = 0
@@ -43,7 +52,13 @@ class Backend(Protocol):
 
     @property
     def identity(self) -> str:
-        """Stable, cheap identifier of the model's weights (part of every cache key)."""
+        """Stable, cheap identifier of everything that shapes the output: the weights, the
+        engine's version, sampling settings outside the request (part of every cache key)."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """What to call the model in output and messages (a file name, a server's model)."""
         ...
 
     @property
@@ -57,3 +72,47 @@ class Backend(Protocol):
         ...
 
     def generate(self, request: GenerationRequest) -> Generation: ...
+
+
+class Vocabulary(Protocol):
+    """What planning needs without loading a model: the tokenizer, prompt counts and the window."""
+
+    name: str
+    context_window: int
+    tokenizer: Tokenizer
+
+    def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int: ...
+
+
+OptionsModel = TypeVar("OptionsModel", bound=BaseModel)
+
+
+def parse_options(model: type[OptionsModel], options: Mapping[str, Any] | None, backend: str) -> OptionsModel:
+    """A backend's settings from a dict, or an :class:`InputError` naming the valid ones."""
+    try:
+        return model.model_validate(dict(options or {}))
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in error.errors())
+        known = ", ".join(model.model_fields)
+        raise InputError(f"Invalid option for the {backend} backend ({problems}). Its options are: {known}.") from None
+
+
+def load_backend(spec: str | None, options: Mapping[str, Any] | None = None, *,
+                 cache_dir: Path | None = None) -> Backend:
+    """The backend for a model spec: a ``.gguf`` path or a Hugging Face reference
+    ``owner/repo:file.gguf`` (default: ``$STORYLINE_MODEL``, else the default model).
+    ``cache_dir`` is where a backend may keep state between runs (None: keep nothing)."""
+    from ..modelref import resolve_model
+    from .llama import LlamaCppBackend, LlamaOptions
+
+    settings = parse_options(LlamaOptions, options, "llama.cpp")
+    path = resolve_model(spec)
+    return LlamaCppBackend(path, settings, state_dir=cache_dir / "prefix" if cache_dir else None)
+
+
+def load_vocabulary(spec: str, options: Mapping[str, Any] | None = None) -> Vocabulary:
+    """A model's tokenizer and window without its weights (for ``--dry-run``)."""
+    from ..modelref import resolve_model
+    from .llama import LlamaOptions, LlamaVocabulary
+
+    return LlamaVocabulary(resolve_model(spec), parse_options(LlamaOptions, options, "llama.cpp"))

@@ -2,42 +2,127 @@
 
 Importing this module imports llama_cpp; the rest of storyline imports it only when a model is
 actually needed, so ``import storyline`` and ``storyline --help`` stay fast.
+
+Generation runs its own short loop over llama.cpp's public C API instead of
+``Llama.create_completion``, for three reasons:
+
+- **Grammar cost.** llama-cpp-python applies the JSON grammar to the whole vocabulary at every
+  token (262,144 entries for Gemma). llama.cpp's own sampler (``common/sampling.cpp``) samples
+  first, checks only the chosen token against the grammar, and applies the grammar to the
+  whole vocabulary only when that token is rejected. This loop does the same, so the output is
+  the same as before at temperature 0 and close to raw llama.cpp speed.
+- **Early stop.** The reply ends as soon as the grammar is complete: no trailing white space and
+  no end-of-turn token to generate.
+- **Prompt reuse.** The longest prefix already in the KV cache is kept, and the evaluated system
+  prompt is saved between runs (``PrefixStates``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
-from llama_cpp import Llama, LlamaGrammar
+import numpy as np
+from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from llama_cpp.llama_grammar import json_schema_to_gbnf
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ModelUnavailableError
 from . import Generation, GenerationRequest
 
 log = logging.getLogger(__name__)
+llama_log = logging.getLogger("storyline.llama_cpp")
 
 DEFAULT_CONTEXT = 8192
-_CHATML = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}"
-    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
 
+
+# --- llama.cpp's log, routed through Python logging ----------------------------------------------
+
+# ggml's levels: 1 debug, 2 info, 3 warn, 4 error, 5 "continues the previous line".
+_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+_pending: list[str] = []
+_pending_level = [logging.DEBUG]
+
+
+@llama_cpp.llama_log_callback
+def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    """llama.cpp writes its log in pieces (level 5 continues the previous line); whole lines go
+    to the ``storyline.llama_cpp`` logger, so ``--quiet`` and ``--verbose`` govern them."""
+    if level != 5:
+        _pending_level[0] = _LEVELS.get(level, logging.DEBUG)
+    _pending.append(text.decode("utf-8", errors="replace"))
+    if _pending[-1].endswith("\n"):
+        line = "".join(_pending).rstrip()
+        _pending.clear()
+        if line and llama_log.isEnabledFor(_pending_level[0]):
+            llama_log.log(_pending_level[0], "%s", line)
+
+
+# llama.cpp has one log callback per process; llama-cpp-python installs one that prints to stderr
+# whatever the caller's logging configuration. This one hands every line to logging instead.
+llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+
+
+# --- options and identity --------------------------------------------------------------------------
+
+
+class LlamaOptions(BaseModel):
+    """Settings of the llama.cpp backend (``--ctx``, ``--threads``, ``--batch-size``, or
+    ``-o NAME VALUE``). Unknown names are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    context_window: int | None = Field(None, ge=512, le=1 << 20, description="tokens; default: the "
+                                       "model's trained context, at most 8192")
+    threads: int | None = Field(None, ge=1, le=1024, description="CPU threads; default: the cores this "
+                                "process may use")
+    batch_size: int = Field(512, ge=8, le=1 << 16, description="prompt tokens per llama.cpp batch")
+    top_k: int = Field(40, ge=0, description="sampling at temperature > 0 only")
+    top_p: float = Field(0.95, gt=0, le=1, description="sampling at temperature > 0 only")
+    min_p: float = Field(0.05, ge=0, lt=1, description="sampling at temperature > 0 only")
+    prefix_cache: bool = Field(True, description="save the evaluated system prompt between runs")
+
+
+def model_fingerprint(path: Path, blocks: int = 64, block_size: int = 1 << 16) -> str:
+    """Cheap identity of a multi-gigabyte file: its size, its first MiB (the GGUF header and
+    metadata) and ``blocks`` evenly spaced blocks of the rest, so two fine-tunes of one size
+    that share their header still differ."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as handle:
+        digest.update(handle.read(1 << 20))
+        for index in range(blocks):
+            handle.seek((size - block_size) * index // max(blocks - 1, 1))
+            digest.update(handle.read(block_size))
+    return digest.hexdigest()[:24]
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# --- grammar ----------------------------------------------------------------------------------------
 
 _LOOSE_CHAR = 'char ::= [^"\\\\] |'
 _STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
 
 
 @lru_cache(maxsize=64)
-def _grammar(schema_json: str) -> LlamaGrammar:
+def gbnf_for(schema_json: str) -> str:
     """The GBNF grammar for a JSON schema.
 
     Built here rather than through ``response_format``, which silently falls back to a generic
@@ -48,37 +133,101 @@ def _grammar(schema_json: str) -> LlamaGrammar:
     gbnf = json_schema_to_gbnf(schema_json)
     if _LOOSE_CHAR not in gbnf and "char ::=" in gbnf:
         raise RuntimeError("unexpected grammar from llama_cpp's JSON-schema converter: " + gbnf[:200])
-    return LlamaGrammar.from_string(gbnf.replace(_LOOSE_CHAR, _STRICT_CHAR), verbose=False)
+    return gbnf.replace(_LOOSE_CHAR, _STRICT_CHAR)
 
 
-def _trained_context(path: Path) -> int:
-    """The context length the model was trained with, read without creating a context."""
-    # llama-cpp-python prints llama.cpp's log unless its logger is quieter than the message.
-    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
-    params = llama_cpp.llama_model_default_params()
-    params.vocab_only = True
-    model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
-    if not model:
-        raise ModelUnavailableError(
-            f"llama.cpp could not read {path}. Check that it is a complete GGUF file (re-download "
-            "it if in doubt)."
-        )
-    try:
-        return int(llama_cpp.llama_model_n_ctx_train(model))
-    finally:
-        llama_cpp.llama_model_free(model)
+# --- chat prompts: control tokens only from the template ----------------------------------------
+
+_BUILTIN_BY_TOKEN = (("<start_of_turn>", "gemma"), ("<|im_start|>", "chatml"), ("<|start_header_id|>", "llama3"))
+_CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}"
+    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
 
 
-def model_identity(path: Path) -> str:
-    """Cheap identity of a multi-gigabyte file: its size and hashes of its first and last MiB."""
-    size = path.stat().st_size
-    digest = hashlib.sha256(str(size).encode())
-    with path.open("rb") as handle:
-        digest.update(handle.read(1 << 20))
-        if size > 2 << 20:
-            handle.seek(-(1 << 20), os.SEEK_END)
-            digest.update(handle.read(1 << 20))
-    return f"gguf:{digest.hexdigest()[:24]}"
+class ChatPrompt:
+    """Formats chat messages with the model's template and tokenizes them so that only the
+    template's own framing can become control tokens.
+
+    Each message is rendered as a placeholder; the template's text around the placeholders is
+    tokenized with special tokens, the messages' own text (article sentences, the model's
+    earlier replies) without. An article containing ``<|im_end|>`` or ``<start_of_turn>`` stays
+    text. A GGUF without a template gets llama.cpp's built-in one for the turn markers its
+    vocabulary has.
+    """
+
+    def __init__(self, llm: Llama, name: str):
+        self._llm = llm
+        vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        self._bos = llama_cpp.llama_vocab_bos(vocab)
+        self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab)) and self._bos >= 0
+        template = llm.metadata.get("tokenizer.chat_template")
+        self._builtin: str | None = None
+        self._formatter: Jinja2ChatFormatter | None = None
+        if template:
+            eos, bos = llm.token_eos(), llm.token_bos()
+            self._formatter = Jinja2ChatFormatter(
+                template=template, eos_token=self._piece(eos), bos_token=self._piece(bos))
+        else:
+            self._builtin = next((kind for marker, kind in _BUILTIN_BY_TOKEN if self._is_control(marker)), None)
+            if self._builtin is None:
+                log.warning("%s has no chat template; using ChatML", name)
+                self._formatter = Jinja2ChatFormatter(template=_CHATML, eos_token="", bos_token="")
+
+    def _piece(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    def _is_control(self, text: str) -> bool:
+        return len(self._llm.tokenize(text.encode(), add_bos=False, special=True)) == 1
+
+    def format(self, messages: tuple[tuple[str, str], ...]) -> str:
+        if self._formatter is not None:
+            chat = [{"role": role, "content": content} for role, content in messages]
+            return self._formatter(messages=chat).prompt
+        return _apply_builtin(self._builtin or "chatml", messages)
+
+    def tokens(self, messages: tuple[tuple[str, str], ...]) -> list[int]:
+        marks = [f"\ue000{index}\ue001" for index in range(len(messages))]
+        framed = self.format(tuple((role, mark) for (role, _), mark in zip(messages, marks, strict=True)))
+        tokens: list[int] = []
+        cursor = 0
+        for mark, (_, content) in zip(marks, messages, strict=True):
+            at = framed.find(mark, cursor)
+            if at < 0:
+                raise ModelUnavailableError(
+                    "the model's chat template rewrites message text, so storyline cannot keep article "
+                    "text apart from its control tokens; use a model with a standard chat template.")
+            tokens += self._encode(framed[cursor:at], special=True)
+            tokens += self._encode(content, special=False)
+            cursor = at + len(mark)
+        tokens += self._encode(framed[cursor:], special=True)
+        if self._add_bos and (not tokens or tokens[0] != self._bos):
+            tokens.insert(0, self._bos)
+        return tokens
+
+    def _encode(self, text: str, *, special: bool) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special) if text else []
+
+
+def _apply_builtin(kind: str, messages: tuple[tuple[str, str], ...]) -> str:
+    """A prompt through one of llama.cpp's built-in templates (``llama_chat_apply_template``)."""
+    chat = (llama_cpp.llama_chat_message * len(messages))()
+    keep = []
+    for slot, (role, content) in zip(chat, messages, strict=True):
+        role_bytes, content_bytes = role.encode(), content.encode()
+        keep += [role_bytes, content_bytes]
+        slot.role, slot.content = role_bytes, content_bytes
+    size = 2 * sum(len(b) for b in keep) + 256
+    buffer = ctypes.create_string_buffer(size)
+    needed = llama_cpp.llama_chat_apply_template(kind.encode(), chat, len(messages), True, buffer, size)
+    if needed > size:
+        buffer = ctypes.create_string_buffer(needed)
+        needed = llama_cpp.llama_chat_apply_template(kind.encode(), chat, len(messages), True, buffer, needed)
+    if needed < 0:
+        raise ModelUnavailableError(f"llama.cpp has no built-in chat template {kind!r}")
+    return buffer.raw[:needed].decode("utf-8")
 
 
 class LlamaTokenizer:
@@ -93,53 +242,72 @@ class LlamaTokenizer:
         return [len(tokenize(text.encode("utf-8"), add_bos=False, special=False)) for text in texts]
 
 
-class LlamaCppBackend:
-    """A GGUF model loaded once per process. One ``Llama`` is not thread-safe: calls are serialised."""
+def _trained_context(llm: Llama) -> int:
+    """The context length the model was trained with, from its GGUF metadata."""
+    metadata = llm.metadata
+    architecture = metadata.get("general.architecture", "")
+    try:
+        return int(metadata.get(f"{architecture}.context_length", 0))
+    except ValueError:
+        return 0
 
-    def __init__(
-        self,
-        model_path: str | Path,
-        *,
-        n_ctx: int | None = None,
-        n_threads: int | None = None,
-        n_batch: int = 512,
-        prefix_state_dir: Path | None = None,
-    ):
+
+def _load(path: Path, **params: Any) -> Llama:
+    try:
+        return Llama(str(path), verbose=False, **params)
+    except (ValueError, RuntimeError, OSError) as error:
+        raise ModelUnavailableError(
+            f"llama.cpp could not load {path}: {error}. Check that it is a complete GGUF file "
+            "(re-download it if in doubt) and that it fits in memory."
+        ) from error
+
+
+class LlamaVocabulary:
+    """A GGUF's tokenizer, chat template and context size without its weights (``--dry-run``)."""
+
+    def __init__(self, model_path: str | Path, options: LlamaOptions | None = None):
         path = Path(model_path)
         if not path.is_file():
             raise ModelUnavailableError(f"Model file {path} does not exist.")
-        self.path = path
-        self._identity = model_identity(path)
-        threads = n_threads or os.cpu_count() or 1
-        try:
-            context = n_ctx or min(_trained_context(path) or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
-            self._llm = Llama(
-                str(path),
-                n_ctx=context,
-                n_batch=n_batch,
-                n_threads=threads,
-                n_threads_batch=threads,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError) as error:
-            raise ModelUnavailableError(
-                f"llama.cpp could not load {path}: {error}. Check that it is a complete GGUF file "
-                "(re-download it if in doubt) and that it fits in memory."
-            ) from error
-        self._lock = threading.Lock()
-        self._prefix_state_dir = prefix_state_dir
-        self._primed: set[str] = set()
+        self.options = options or LlamaOptions()
+        self._llm = _load(path, vocab_only=True)
+        self.name = path.name
         self.tokenizer = LlamaTokenizer(self._llm, f"gguf:{path.name}")
-        metadata = self._llm.metadata
-        model = self._llm._model
-        eos_id, bos_id = self._llm.token_eos(), self._llm.token_bos()
-        self._eos_text = model.token_get_text(eos_id) if eos_id != -1 else ""
-        bos_text = model.token_get_text(bos_id) if bos_id != -1 else ""
-        template = metadata.get("tokenizer.chat_template")
-        if not template:
-            log.warning("%s has no chat template; using ChatML", path.name)
-            template = _CHATML
-        self._formatter = Jinja2ChatFormatter(template=template, eos_token=self._eos_text, bos_token=bos_text)
+        self.chat = ChatPrompt(self._llm, path.name)
+        trained = _trained_context(self._llm)
+        self.context_window = self.options.context_window or min(trained or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
+
+    def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
+        return len(self.chat.tokens(messages))
+
+
+class LlamaCppBackend:
+    """A GGUF model loaded once per process. One ``Llama`` is not thread-safe: calls are serialised."""
+
+    def __init__(self, model_path: str | Path, options: LlamaOptions | None = None, *,
+                 state_dir: Path | None = None):
+        path = Path(model_path)
+        if not path.is_file():
+            raise ModelUnavailableError(f"Model file {path} does not exist.")
+        self.options = options = options or LlamaOptions()
+        self.path = path
+        vocabulary = LlamaVocabulary(path, options)
+        threads = options.threads or _available_cores()
+        self._llm = _load(path, n_ctx=vocabulary.context_window, n_batch=options.batch_size,
+                          n_threads=threads, n_threads_batch=threads)
+        self.name = path.name
+        self.tokenizer, self.chat = vocabulary.tokenizer, vocabulary.chat
+        self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+        self._n_vocab = self._llm.n_vocab()
+        self._lock = threading.Lock()
+        settings = {"model": model_fingerprint(path), "llama_cpp": llama_cpp.__version__,
+                    "batch": options.batch_size, "top_k": options.top_k, "top_p": options.top_p,
+                    "min_p": options.min_p, "repeat_penalty": 1.0}
+        self._identity = "gguf:" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
+        self._prefixes = PrefixStates(state_dir, self._identity, self.context_window) \
+            if state_dir is not None and options.prefix_cache else None
+        self._token_ids = np.arange(self._n_vocab, dtype=np.int32)
+        self._candidates = np.zeros(self._n_vocab, dtype=_TOKEN_DATA)
 
     @property
     def identity(self) -> str:
@@ -149,47 +317,50 @@ class LlamaCppBackend:
     def context_window(self) -> int:
         return self._llm.n_ctx()
 
-    def _format(self, messages: tuple[tuple[str, str], ...]) -> str:
-        return self._formatter(messages=[{"role": role, "content": content} for role, content in messages]).prompt
-
-    def _tokens(self, text: str) -> list[int]:
-        # Chat templates write their own BOS, so none is added here (as llama-cpp-python does).
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
-
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
-        return len(self._tokens(self._format(messages)))
+        return len(self.chat.tokens(messages))
 
     def generate(self, request: GenerationRequest) -> Generation:
-        grammar = _grammar(json.dumps(request.json_schema, sort_keys=True))
-        tokens = self._tokens(self._format(request.messages))
+        gbnf = gbnf_for(json.dumps(request.json_schema, sort_keys=True))
+        tokens = self.chat.tokens(request.messages)
+        limit = min(request.max_tokens, self.context_window - len(tokens))
+        if limit <= 0:
+            raise ModelUnavailableError(
+                f"the prompt has {len(tokens)} tokens, which leaves no room in the {self.context_window}-token "
+                "context window; use a model with a larger context (--ctx)")
         with self._lock:
-            ctx = self._llm._ctx.ctx
-            # Reset before restoring so a prefix evaluated for the state file is counted too.
-            llama_cpp.llama_perf_context_reset(ctx)
-            self._restore_prefix(request, tokens)
             started = time.perf_counter()
-            output = self._llm.create_completion(
-                prompt=tokens,
-                grammar=grammar,
-                max_tokens=request.max_tokens,
-                temperature=request.temperature,
-                seed=request.seed,
-                repeat_penalty=1.0,
-                stop=[self._eos_text] if self._eos_text else None,
-            )
+            evaluated = self._evaluate_prompt(request, tokens)
+            reply, finish = self._sample(gbnf, limit, request.temperature, request.seed)
             seconds = time.perf_counter() - started
-            perf = llama_cpp.llama_perf_context(ctx)
-        choice = output["choices"][0]
-        return Generation(
-            text=choice["text"],
-            prompt_tokens=len(tokens),
-            prompt_tokens_evaluated=int(perf.n_p_eval),
-            completion_tokens=int(output["usage"]["completion_tokens"]),
-            seconds=seconds,
-            finish_reason=choice.get("finish_reason") or "stop",
-        )
+        text = self._llm.detokenize(reply).decode("utf-8", errors="ignore")
+        return Generation(text=text, prompt_tokens=len(tokens), prompt_tokens_evaluated=evaluated,
+                          completion_tokens=len(reply), seconds=seconds, finish_reason=finish)
 
-    # --- prefix state between runs -----------------------------------------------------------
+    # --- prompt ---------------------------------------------------------------------------------
+
+    def _evaluate_prompt(self, request: GenerationRequest, tokens: list[int]) -> int:
+        """Bring the KV cache to ``tokens``; return how many tokens were evaluated.
+
+        Only the instruction prefix (the system prompt and its framing) is reused, never a
+        longer match with an earlier prompt: the rest is always evaluated from the same position
+        in the same batches, so the logits, and with them the output, do not depend on what ran
+        before (or on which results came from the cache). The prefix itself is always evaluated
+        on its own, or restored from a state saved the same way.
+        """
+        llm = self._llm
+        prefix = self._prefix_tokens(request, tokens) or []
+        evaluated = 0
+        if not prefix or llm.n_tokens < len(prefix) or list(llm.input_ids[: len(prefix)]) != prefix:
+            llm.n_tokens = 0
+            if prefix and not (self._prefixes is not None and self._prefixes.restore(llm, prefix)):
+                llm.eval(prefix)
+                evaluated += len(prefix)
+                if self._prefixes is not None:
+                    self._prefixes.save(llm, prefix)
+        llm.n_tokens = len(prefix)  # Llama.eval drops the KV cache beyond n_tokens
+        llm.eval(tokens[len(prefix):])
+        return evaluated + len(tokens) - len(prefix)
 
     def _prefix_tokens(self, request: GenerationRequest, tokens: list[int]) -> list[int] | None:
         """Tokens shared by every prompt with this request's system message, if they lead it.
@@ -200,48 +371,190 @@ class LlamaCppBackend:
         if not request.messages or request.messages[0][0] != "system":
             return None
         system = request.messages[0]
-        probes = [self._tokens(self._format((system, ("user", word)))) for word in ("Alpha", "Omega")]
-        shared = 0
-        for a, b in zip(*probes, strict=False):
-            if a != b:
-                break
-            shared += 1
-        prefix = probes[0][:shared]
-        return prefix if tokens[:shared] == prefix else None
+        prefix = self._system_prefix(system)
+        return prefix if len(prefix) >= 16 and len(prefix) < len(tokens) and tokens[: len(prefix)] == prefix else None
 
-    def _restore_prefix(self, request: GenerationRequest, tokens: list[int]) -> None:
-        """Load (or create and save) the evaluated state of the system prompt for a new context.
+    @lru_cache(maxsize=8)  # noqa: B019 (one backend per model per process; a few system prompts)
+    def _system_prefix(self, system: tuple[str, str]) -> list[int]:
+        first, second = (self.chat.tokens((system, ("user", word))) for word in ("Alpha", "Omega"))
+        return first[: _common_prefix(np.asarray(first), second)]
 
-        Within a process llama.cpp already reuses a shared prefix; this carries it across runs.
+    # --- sampling -------------------------------------------------------------------------------
+
+    def _sample(self, gbnf: str, limit: int, temperature: float, seed: int) -> tuple[list[int], str]:
+        """Generate up to ``limit`` tokens under the grammar; stop when it is complete."""
+        grammar = llama_cpp.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b"root")
+        if not grammar:
+            raise RuntimeError("llama.cpp could not parse the JSON grammar")
+        chain = self._chain(temperature, seed)
+        reply: list[int] = []
+        try:
+            for _ in range(limit):
+                token = llama_cpp.llama_sampler_sample(chain, self._llm.ctx, -1)
+                if not self._allowed(grammar, token):
+                    token = self._resample(grammar, chain, greedy=temperature <= 0)
+                llama_cpp.llama_sampler_accept(grammar, token)
+                if llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                    return reply, "stop"
+                reply.append(token)
+                if self._complete(grammar):
+                    return reply, "stop"
+                self._llm.eval([token])
+            return reply, "length"
+        finally:
+            llama_cpp.llama_sampler_free(grammar)
+            llama_cpp.llama_sampler_free(chain)
+
+    def _chain(self, temperature: float, seed: int):
+        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+        if temperature <= 0:
+            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+            return chain
+        options = self.options
+        for sampler in (llama_cpp.llama_sampler_init_top_k(options.top_k),
+                        llama_cpp.llama_sampler_init_top_p(options.top_p, 1),
+                        llama_cpp.llama_sampler_init_min_p(options.min_p, 1),
+                        llama_cpp.llama_sampler_init_temp(temperature),
+                        llama_cpp.llama_sampler_init_dist(seed)):
+            llama_cpp.llama_sampler_chain_add(chain, sampler)
+        return chain
+
+    def _allowed(self, grammar, token: int) -> bool:
+        """Whether the grammar accepts ``token`` next (one candidate, not the whole vocabulary)."""
+        single = (llama_cpp.llama_token_data * 1)(llama_cpp.llama_token_data(token, 0.0, 0.0))
+        candidates = llama_cpp.llama_token_data_array(single, 1, -1, False)
+        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(candidates))
+        return bool(np.isfinite(candidates.data[0].logit))
+
+    def _complete(self, grammar) -> bool:
+        """The grammar is complete when it would accept the end of generation now."""
+        end = llama_cpp.llama_vocab_eos(self._vocab)
+        return end >= 0 and self._allowed(grammar, end)
+
+    def _resample(self, grammar, chain, *, greedy: bool) -> int:
+        """The chosen token broke the grammar: choose again among the tokens it allows.
+
+        Greedy: the best-scoring allowed token. The 64 best tokens are checked first, in
+        descending order of logit (ties by token id, as llama.cpp's greedy sampler breaks them);
+        only if none is allowed is the grammar applied to the whole vocabulary. Sampling: as
+        llama.cpp does, the grammar over the whole vocabulary, then the sampler chain.
         """
-        if self._prefix_state_dir is None or self._llm.n_tokens > 0:
-            return
-        prefix = self._prefix_tokens(request, tokens)
-        if not prefix or len(prefix) < 16:
-            return
-        key = hashlib.sha256(
-            f"{self._identity}|{self.context_window}|{prefix}".encode()
-        ).hexdigest()[:32]
-        if key in self._primed:
-            return
-        self._primed.add(key)
-        path = self._prefix_state_dir / f"{key}.state"
-        ctx = self._llm._ctx.ctx
-        if path.is_file():
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._llm.ctx, -1), shape=(self._n_vocab,))
+        if greedy:
+            best = np.argpartition(-logits, 64)[:64] if self._n_vocab > 64 else np.arange(self._n_vocab)
+            best = best[np.lexsort((best, -logits[best]))]
+            token = self._first_allowed(grammar, best, logits)
+            if token is not None:
+                return token
+        candidates = self._candidates  # samplers reorder it in place: refill every field
+        candidates["id"] = self._token_ids
+        candidates["logit"] = logits
+        candidates["p"] = 0.0
+        array = llama_cpp.llama_token_data_array(
+            candidates.ctypes.data_as(llama_cpp.llama_token_data_p), self._n_vocab, -1, False)
+        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+        llama_cpp.llama_sampler_apply(chain, ctypes.byref(array))
+        token = int(array.data[array.selected].id)
+        llama_cpp.llama_sampler_accept(chain, token)
+        return token
+
+    def _first_allowed(self, grammar, ids: np.ndarray, logits: np.ndarray) -> int | None:
+        subset = np.zeros(len(ids), dtype=_TOKEN_DATA)
+        subset["id"], subset["logit"] = ids, logits[ids]
+        array = llama_cpp.llama_token_data_array(
+            subset.ctypes.data_as(llama_cpp.llama_token_data_p), len(ids), -1, False)
+        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+        allowed = np.flatnonzero(np.isfinite(subset["logit"]))
+        return int(subset["id"][allowed[0]]) if len(allowed) else None
+
+
+_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
+
+
+def _common_prefix(cached: np.ndarray, tokens: list[int]) -> int:
+    length = min(len(cached), len(tokens))
+    if length == 0:
+        return 0
+    differs = np.flatnonzero(np.asarray(cached[:length]) != np.asarray(tokens[:length], dtype=cached.dtype))
+    return int(differs[0]) if len(differs) else length
+
+
+# --- the system prompt's evaluated state, kept between runs --------------------------------------
+
+_MAGIC = b"storyline-prefix-state\x01"
+
+
+class PrefixStates:
+    """Saved KV-cache states of instruction prefixes, one file each, checked before use.
+
+    A file holds a header (the backend identity, the context size, the prefix tokens, the
+    state's size and SHA-256) and the sequence state llama.cpp wrote. A file that does not match
+    in every field, or that llama.cpp does not accept in full, is ignored with a warning and the
+    prefix is evaluated as usual. Files are written under a unique temporary name and renamed
+    into place, so runs sharing a cache folder never see half a file.
+
+    Built on llama.cpp's sequence-state functions and ``Llama.n_tokens``/``input_ids`` rather
+    than ``Llama.save_state()``/``load_state()``: those copy and zero the whole logits buffer,
+    hundreds of megabytes with a 262k-token vocabulary, for logits that are recomputed anyway.
+    """
+
+    def __init__(self, directory: Path, identity: str, context_window: int):
+        self.directory = directory
+        self._identity = identity
+        self._context = context_window
+
+    def _path(self, prefix: list[int]) -> Path:
+        key = hashlib.sha256(f"{self._identity}|{self._context}|{prefix}".encode()).hexdigest()[:32]
+        return self.directory / f"{key}.state"
+
+    def restore(self, llm: Llama, prefix: list[int]) -> bool:
+        path = self._path(prefix)
+        if not path.is_file():
+            return False
+        state = self._read(path, prefix)
+        if state is not None:
+            buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+            if llama_cpp.llama_state_seq_set_data(llm.ctx, buffer, len(state), 0) == len(state):
+                llm.input_ids[: len(prefix)] = prefix
+                llm.n_tokens = len(prefix)
+                return True
+        log.warning("the saved instruction state %s could not be used; evaluating the instructions again", path)
+        llm.n_tokens = 0  # whatever was loaded is dropped by the next evaluation
+        return False
+
+    def _read(self, path: Path, prefix: list[int]) -> bytes | None:
+        try:
             data = path.read_bytes()
-            buffer = (llama_cpp.ctypes.c_uint8 * len(data)).from_buffer_copy(data)
-            if llama_cpp.llama_state_set_data(ctx, buffer, len(data)) == len(data):
-                self._llm.input_ids[: len(prefix)] = prefix
-                self._llm.n_tokens = len(prefix)
-                self._llm._requires_eval = True  # logits are refreshed by the next decode
-                return
-            log.warning("prefix state %s did not load; evaluating the prefix again", path)
-            self._llm.reset()
-        self._llm.eval(prefix)
-        size = llama_cpp.llama_state_get_size(ctx)
-        buffer = (llama_cpp.ctypes.c_uint8 * int(size))()
-        written = llama_cpp.llama_state_get_data(ctx, buffer, size)
-        self._prefix_state_dir.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".tmp")
-        partial.write_bytes(bytes(buffer)[: int(written)])
-        partial.replace(path)
+        except OSError:
+            return None
+        if not data.startswith(_MAGIC) or b"\n" not in data:
+            return None
+        header_line, _, state = data[len(_MAGIC):].partition(b"\n")
+        try:
+            header = json.loads(header_line)
+        except ValueError:
+            return None
+        expected = {"identity": self._identity, "context": self._context, "tokens": prefix,
+                    "size": len(state), "sha256": hashlib.sha256(state).hexdigest()}
+        return state if header == expected and len(state) > 0 else None
+
+    def save(self, llm: Llama, prefix: list[int]) -> None:
+        size = llama_cpp.llama_state_seq_get_size(llm.ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(llm.ctx, buffer, size, 0)
+        if written <= 0:
+            return
+        state = bytes(buffer)[:written]
+        header = {"identity": self._identity, "context": self._context, "tokens": prefix,
+                  "size": len(state), "sha256": hashlib.sha256(state).hexdigest()}
+        temporary: Path | None = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.directory, prefix=".", suffix=".tmp", delete=False) as handle:
+                temporary = Path(handle.name)
+                handle.write(_MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + state)
+            os.replace(temporary, self._path(prefix))
+        except OSError as error:
+            log.warning("could not save the instruction state in %s: %s", self.directory, error)
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)

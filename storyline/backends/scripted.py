@@ -1,13 +1,14 @@
 """A scripted backend: answers from a queue or a function. For tests and benchmarks.
 
     backend = ScriptedBackend()
-    backend.enqueue([{"e": [...]}, {"summary": "..."}])
+    backend.enqueue([{"events": [...]}, {"sentences": ["A neutral summary."]}])
 
 Every request is recorded in ``backend.requests`` so tests can assert what was asked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -15,10 +16,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..tokens import TiktokenTokenizer, Tokenizer, chat_prompt_tokens
+from ..tokens import Tokenizer, WordTokenizer, chat_prompt_tokens
 from . import Generation, GenerationRequest
 
 Response = str | dict[str, Any] | BaseModel | BaseException
+
+
+def _script_identity(queue: deque, responder: Callable | None) -> str:
+    """An identity that changes with the script: the responder's code and the queued replies,
+    so two test scripts never share cached results."""
+    digest = hashlib.sha256()
+    if responder is not None:
+        code = getattr(responder, "__code__", None)
+        digest.update(f"{getattr(responder, '__module__', '')}.{getattr(responder, '__qualname__', '')}".encode())
+        if code is not None:
+            digest.update(code.co_code + repr(code.co_consts).encode())
+    for response in queue:
+        digest.update(repr(response).encode())
+    return "scripted:" + digest.hexdigest()[:16]
 
 
 class ScriptedBackend:
@@ -26,8 +41,9 @@ class ScriptedBackend:
 
     Responses are taken from the queue first, then from ``responder(request)``. A queued
     exception is raised instead of answering (to simulate crashes and interrupts). Token counts
-    use ``tokenizer`` (tiktoken by default); prompt tokens "evaluated" model llama.cpp's prefix
-    reuse: only the part after the prefix shared with the previous prompt counts.
+    use ``tokenizer`` (by default a word count, which needs no download); prompt tokens
+    "evaluated" model llama.cpp's prefix reuse: only the part after the prefix shared with the
+    previous prompt counts.
     """
 
     def __init__(
@@ -37,13 +53,13 @@ class ScriptedBackend:
         responder: Callable[[GenerationRequest], Response] | None = None,
         context_window: int = 8192,
         tokenizer: Tokenizer | None = None,
-        identity: str = "scripted",
+        identity: str | None = None,
     ):
         self._queue: deque[Response] = deque(responses)
         self._responder = responder
         self._context_window = context_window
-        self.tokenizer = tokenizer or TiktokenTokenizer()
-        self._identity = identity
+        self.tokenizer = tokenizer or WordTokenizer()
+        self._identity = identity or _script_identity(self._queue, responder)
         self._counts: dict[str, int] = {}
         self._previous: tuple[tuple[str, str], ...] = ()
         self.requests: list[GenerationRequest] = []
@@ -51,6 +67,10 @@ class ScriptedBackend:
     @property
     def identity(self) -> str:
         return self._identity
+
+    @property
+    def name(self) -> str:
+        return "scripted"
 
     @property
     def context_window(self) -> int:

@@ -1,0 +1,90 @@
+"""How well the merge groups mentions into happenings: B³ precision, recall and F1, with clean
+titles (one per happening) and with weak ones (each mention titled by its quote's first ten
+words, as a small model often does), on two hand-labelled sets:
+
+- the seed articles (tests/seed_gold.py), the set the merge thresholds are tuned on;
+- Timeline17's BP oil spill articles of 16 June 2010 from five outlets (heldout_bpoil.py), which
+  the thresholds were not tuned on.
+
+Mentions are what a perfect extractor would give: every labelled quote, its time expression as
+written, storyline's own date resolver, no actors. "dates right" counts the happenings with a
+known day whose event (the one holding most of their mentions) is placed on that day.
+
+    python benchmarks/merge_quality.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import heldout_bpoil
+import seed_gold
+from corpus import timeline17_article
+
+from storyline.extract import date_mention
+from storyline.merge import merge
+from storyline.models import Mention
+from storyline.testing import b_cubed
+
+
+def heldout_mentions(titles: str) -> list[tuple[str, Mention]]:
+    found = []
+    for label, (title, reports) in heldout_bpoil.HAPPENINGS.items():
+        for topic, article, line, when, status in reports:
+            lines, published = timeline17_article(topic, article)
+            quote = lines[line]
+            found.append((label, Mention(
+                article=f"{topic}-{article}", quote=quote, when=when, status=status,
+                title=title if titles == "clean" else seed_gold.weak_title(quote),
+                date=date_mention(when, quote, status, published), offset=line)))
+    return found
+
+
+def evaluate(pairs: list[tuple[str, Mention]], dates: dict[str, tuple]) -> tuple[float, float, float, int, int, int]:
+    mentions = [m for _, m in pairs]
+    index = {(m.article, m.offset, m.title, m.quote): i for i, m in enumerate(mentions)}
+    events = merge(mentions)
+    clusters = [[index[(m.article, m.offset, m.title, m.quote)] for m in event.mentions] for event in events]
+    held = {i for cluster in clusters for i in cluster}
+    clusters += [[i] for i in range(len(mentions)) if i not in held]  # collapsed as duplicates
+    precision, recall, f1 = b_cubed(clusters, {i: label for i, (label, _) in enumerate(pairs)})
+    event_of = {i: events[k] for k, cluster in enumerate(clusters[: len(events)]) for i in cluster}
+    right = 0
+    for label, (start, end) in dates.items():
+        members = [i for i, (other, _) in enumerate(pairs) if other == label]
+        (most, _), = Counter(id(event_of[i]) for i in members if i in event_of).most_common(1)
+        event = next(event_of[i] for i in members if id(event_of.get(i)) == most)
+        right += (event.date.start, event.date.end) == (_day(start), _day(end))
+    happenings = len({label for label, _ in pairs})
+    return precision, recall, f1, right, len(dates), happenings
+
+
+def _day(value):
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def main() -> None:
+    sets = [("seeds (tuning set)", seed_gold.mentions, seed_gold.DATES),
+            ("Timeline17 BP oil spill, 16 Jun 2010 (held out)", heldout_mentions, heldout_bpoil.DATES)]
+    print(f"{'set':<50}{'titles':<8}{'mentions':>9}{'happenings':>11}{'events':>8}{'B3 P':>7}{'B3 R':>7}"
+          f"{'B3 F1':>7}{'dates right':>13}")
+    for name, make, dates in sets:
+        scores = {}
+        for titles in ("clean", "weak"):
+            pairs = make(titles)
+            precision, recall, f1, right, dated, happenings = evaluate(pairs, dates)
+            scores[titles] = f1
+            events = len(merge([m for _, m in pairs]))
+            print(f"{name:<50}{titles:<8}{len(pairs):>9}{happenings:>11}{events:>8}{precision:>7.3f}{recall:>7.3f}"
+                  f"{f1:>7.3f}{f'{right} of {dated}':>13}")
+        print(f"{'':<50}weak titles lose {scores['clean'] - scores['weak']:.3f} B3 F1")
+
+
+if __name__ == "__main__":
+    main()
