@@ -7,8 +7,11 @@ loaded model:
    generation (tokens/s, 128 tokens after that prompt); median of three, measured before and
    after the storyline runs;
 2. storyline on the seeds and on Timeline17 articles: per stage the prompt tokens llama.cpp
-   evaluated, the tokens generated, the seconds, and **model time ÷ raw time**, where raw time
-   is what raw llama.cpp needs for those same tokens at the rates of step 1;
+   evaluated, the tokens generated, the seconds, and **model time ÷ raw time**. Raw time is
+   measured by replaying every call on the same loaded model with plain llama.cpp: the same
+   prompt tokens evaluated from the same position, then as many tokens generated greedily
+   with no grammar (token cost grows with the position, so rates at one position would not
+   do);
 3. extraction prompt tokens evaluated ÷ source tokens (the model's tokenizer), and what the
    output would show: events, mentions, duplicated reports in one event, time expressions shown
    that are not in their quote.
@@ -60,11 +63,49 @@ def raw_rates(backend: LlamaCppBackend, prompt: list[int], generate: int = 128, 
     return statistics.median(evaluation), statistics.median(generation)
 
 
-def run_storyline(backend: LlamaCppBackend, articles, state_dir: Path) -> tuple[Pipeline, object]:
+def run_storyline(backend: LlamaCppBackend, articles, state_dir: Path) -> tuple[Pipeline, object, list]:
+    """A cold run, with every model call recorded: (stage, prompt tokens, tokens evaluated,
+    tokens generated)."""
     backend._llm.n_tokens = 0  # a cold start: nothing of an earlier run in the KV cache
-    pipeline = Pipeline(backend, use_cache=False, cache_dir=state_dir)
-    result = pipeline.run(articles)
-    return pipeline, result
+    calls = []
+    generate = backend.generate
+
+    def recorded(request):
+        generation = generate(request)
+        stage = "extract" if "events" in request.json_schema.get("properties", {}) else "summarize"
+        calls.append((stage, backend.chat.tokens(request.messages), generation.prompt_tokens_evaluated,
+                      generation.completion_tokens))
+        return generation
+
+    backend.generate = recorded
+    try:
+        pipeline = Pipeline(backend, use_cache=False, cache_dir=state_dir)
+        result = pipeline.run(articles)
+    finally:
+        del backend.generate
+    return pipeline, result, calls
+
+
+def replay_raw(backend: LlamaCppBackend, calls: list) -> dict[str, float]:
+    """Seconds plain llama.cpp takes for the same calls: the same prompt tokens evaluated from the
+    same position, then the same number of tokens generated greedily, no grammar."""
+    llm = backend._llm
+    seconds: dict[str, float] = {}
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+    for stage, tokens, evaluated, generated in calls:
+        kept = len(tokens) - evaluated
+        llm.n_tokens = 0
+        if kept:
+            llm.eval(tokens[:kept])  # what storyline held in its KV cache: not timed
+        started = time.perf_counter()
+        llm.eval(tokens[kept:])
+        for _ in range(generated):
+            llm.eval([llama_cpp.llama_sampler_sample(chain, llm.ctx, -1)])
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - started
+    llama_cpp.llama_sampler_free(chain)
+    llm.n_tokens = 0
+    return seconds
 
 
 def shown_problems(result) -> tuple[int, int]:
@@ -77,15 +118,14 @@ def shown_problems(result) -> tuple[int, int]:
     return duplicates, untrusted
 
 
-def report(name: str, pipeline: Pipeline, result, rates: tuple[float, float]) -> None:
-    evaluation, generation = rates
+def report(name: str, pipeline: Pipeline, result, raw_seconds: dict[str, float]) -> None:
     stats = pipeline.stats
     print(f"\n== {name}")
     print(f"{'stage':<11}{'calls':>6}{'prompt eval':>13}{'generated':>11}{'seconds':>9}{'raw s':>8}{'model/raw':>11}")
     for stage_name, stage in stats.stages.items():
         if not stage.calls:
             continue
-        raw = stage.prompt_tokens_evaluated / evaluation + stage.completion_tokens / generation
+        raw = raw_seconds[stage_name]
         print(f"{stage_name:<11}{stage.calls:>6}{stage.prompt_tokens_evaluated:>13}{stage.completion_tokens:>11}"
               f"{stage.seconds:>9.1f}{raw:>8.1f}{stage.seconds / raw:>11.3f}")
     duplicates, untrusted = shown_problems(result)
@@ -122,14 +162,15 @@ def main() -> None:
             runs = []
             for corpus_name, articles in corpora:
                 state = Path(folder) / f"state-{model_name}-{len(runs)}"
-                runs.append((corpus_name, *run_storyline(backend, articles, state)))
+                pipeline, result, calls = run_storyline(backend, articles, state)
+                runs.append((corpus_name, pipeline, result, replay_raw(backend, calls)))
             after = raw_rates(backend, prompt)
             rates = (statistics.median([before[0], after[0]]), statistics.median([before[1], after[1]]))
             print(f"\n# {model_name}: raw llama.cpp, no grammar: prompt evaluation {rates[0]:.1f} tokens/s "
                   f"(before {before[0]:.1f}, after {after[0]:.1f}); generation {rates[1]:.1f} tokens/s "
-                  f"(before {before[1]:.1f}, after {after[1]:.1f})")
-            for corpus_name, pipeline, result in runs:
-                report(f"{model_name} on {corpus_name}", pipeline, result, rates)
+                  f"(before {before[1]:.1f}, after {after[1]:.1f}) at position 512")
+            for corpus_name, pipeline, result, raw_seconds in runs:
+                report(f"{model_name} on {corpus_name}", pipeline, result, raw_seconds)
 
 
 if __name__ == "__main__":

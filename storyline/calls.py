@@ -12,6 +12,7 @@ decide (extraction splits the chunk).
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -53,7 +54,16 @@ def error_lines(error: ValidationError, limit: int = 8) -> str:
     return "\n".join(lines[:limit] + ([f"- ... and {more} more"] if more > 0 else []))
 
 
+_STATS = threading.Lock()
+"""Calls may run on several threads (a model server); counters are updated one at a time."""
+
+
 def _record(stats: Stats, stage: str, generation: Generation) -> None:
+    with _STATS:
+        _add(stats, stage, generation)
+
+
+def _add(stats: Stats, stage: str, generation: Generation) -> None:
     stage_stats = stats.stage(stage)
     stats.llm_calls += 1
     stats.prompt_tokens_evaluated += generation.prompt_tokens_evaluated
@@ -64,6 +74,13 @@ def _record(stats: Stats, stage: str, generation: Generation) -> None:
     stage_stats.seconds += generation.seconds
 
 
+def _count(stats: Stats, stage: str, counter: str, amount: int = 1) -> None:
+    with _STATS:
+        setattr(stats, counter, getattr(stats, counter) + amount)
+        stage_stats = stats.stage(stage)
+        setattr(stage_stats, counter, getattr(stage_stats, counter) + amount)
+
+
 def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, stats: Stats) -> Generation:
     """A generation that ended by itself: one that hits the token limit is run again once with
     the limit doubled (as far as the context window allows), then given up as truncated."""
@@ -71,8 +88,7 @@ def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, 
     _record(stats, stage, generation)
     if generation.finish_reason != "length":
         return generation
-    stats.truncated += 1
-    stats.stage(stage).truncated += 1
+    _count(stats, stage, "truncated")
     room = backend.context_window - backend.count_prompt_tokens(request.messages)
     larger = min(2 * request.max_tokens, room)
     if larger > request.max_tokens:
@@ -81,8 +97,7 @@ def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, 
         _record(stats, stage, generation)
         if generation.finish_reason != "length":
             return generation
-        stats.truncated += 1
-        stats.stage(stage).truncated += 1
+        _count(stats, stage, "truncated")
     raise TruncatedOutputError(
         f"The model's {stage} reply did not fit in {max(larger, request.max_tokens)} tokens.",
         raw_output=generation.text, max_tokens=max(larger, request.max_tokens))
@@ -106,7 +121,8 @@ def structured_call(
     ``cache_extra`` holds what else the result depends on (the retry prompt, the retry count);
     it goes into the cache key with the request.
     """
-    stage_stats = stats.stage(stage)
+    with _STATS:
+        stats.stage(stage)  # listed in the stats even if every result comes from the cache
     key = call_key(backend.identity, request, output_type.__name__, cache_extra) if cache else None
     if cache is not None and key is not None:
         cached = cache.get(key)
@@ -116,8 +132,7 @@ def structured_call(
             except ValidationError:
                 log.warning("ignoring a cached %s result that no longer validates", stage)
             else:
-                stats.cache_hits += 1
-                stage_stats.cache_hits += 1
+                _count(stats, stage, "cache_hits")
                 return parsed
 
     current = request
@@ -135,15 +150,13 @@ def structured_call(
                         update={"messages": (*request.messages, ("assistant", raw), ("user", feedback))})
                     raise _InvalidOutput(error, raw) from error
     except _InvalidOutput as failure:
-        stats.retries += attempts - 1
-        stage_stats.retries += attempts - 1
+        _count(stats, stage, "retries", attempts - 1)
         first_problem = error_lines(failure.error, limit=1).removeprefix("- ")
         raise ExtractionRetryError(
             f"The model's {stage} output was invalid after {attempts} attempt(s); the last problem: {first_problem}",
             raw_output=failure.raw, attempts=attempts, last_error=failure.error,
         ) from None
-    stats.retries += attempts - 1
-    stage_stats.retries += attempts - 1
+    _count(stats, stage, "retries", attempts - 1)
     if cache is not None and key is not None:
         cache.set(key, parsed.model_dump_json(by_alias=True))
     return parsed

@@ -195,6 +195,8 @@ class Stats(BaseModel):
     untrusted_times: int = 0
     truncated: int = 0
     failed_chunks: int = 0
+    token_counts: str | None = Field(None, description="where the token figures come from: counted by "
+                                     "llama.cpp, reported by a server, or estimated")
     stages: dict[str, StageStats] = Field(default_factory=dict)
 
     def stage(self, name: str) -> StageStats:

@@ -56,6 +56,8 @@ class Options:
     cache_dir: Path | None = None
     use_cache: bool = True
     max_chunk_tokens: int = 2048
+    parallel: int | None = None
+    """Extraction calls in flight (default: what the backend suggests, 1 for llama.cpp)."""
     adjudicate: bool = False
     progress: bool = False
 
@@ -163,7 +165,11 @@ class Pipeline:
 
     def extract(self, articles: list[Article]) -> list[Mention]:
         """Extraction for every chunk of every article. A chunk whose output stays invalid is
-        reported and skipped; the others' results are kept (and cached as they finish)."""
+        reported and skipped; the others' results are kept (and cached as they finish).
+
+        With ``parallel`` calls in flight (a model server), results are used in the plan's order,
+        so the output is the same whatever order they arrive in.
+        """
         self.check_templates()
         backend = self.backend
         self.stats.source_tokens += sum(backend.tokenizer.count_many([a.text for a in articles]))
@@ -171,13 +177,38 @@ class Pipeline:
         planned = self._plan(planner, articles)
         self.stats.chunks += len(planned)
         mentions: list[Mention] = []
-        for call in self._progress(planned, "extracting"):
-            mentions.extend(self._extract_call(planner, call))
+        for call, (outputs, failures) in zip(planned, self._run_calls(planner, planned), strict=True):
+            for chunk, output in outputs:
+                mentions.extend(extraction.ground(output, call.article, chunk, self.stats))
+            for reason in failures:
+                self._chunk_failed(call, reason)
         self.stats.mentions += len(mentions)
         return mentions
 
-    def _extract_call(self, planner: Planner, call: PlannedCall) -> list[Mention]:
-        """One chunk's mentions; a chunk whose reply does not fit its budget is halved."""
+    def _run_calls(self, planner: Planner, planned: list[PlannedCall]) -> list[tuple[list, list[str]]]:
+        parallel = self.options.parallel or self.backend.parallel
+        if parallel <= 1 or len(planned) < 2:
+            return [self._extract_call(planner, call) for call in self._progress(planned, "extracting")]
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="storyline")
+        futures = {pool.submit(self._extract_call, planner, call): index for index, call in enumerate(planned)}
+        results: list = [None] * len(planned)
+        try:
+            for future in self._progress(as_completed(futures), "extracting", total=len(planned)):
+                results[futures[future]] = future.result()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # finished calls are cached already
+            close = getattr(self.backend, "close", None)
+            if close is not None:
+                close()  # ends the requests still in flight
+            raise
+        pool.shutdown()
+        return results
+
+    def _extract_call(self, planner: Planner, call: PlannedCall) -> tuple[list, list[str]]:
+        """One chunk's outputs, (chunk, output) pairs, and why any part failed; a chunk whose
+        reply does not fit its budget is halved."""
         try:
             output = structured_call(
                 self.backend, call.request, extraction.ExtractionOutput, stage="extract", stats=self.stats,
@@ -185,21 +216,22 @@ class Pipeline:
                 max_retries=self.options.max_retries, context={"sentences": len(call.chunk.sentences)},
             )
         except ExtractionRetryError as failure:
-            self._chunk_failed(call, f"no valid events after {failure.attempts} attempts ({failure})")
-            return []
+            return [], [f"no valid events after {failure.attempts} attempts ({failure})"]
         except TruncatedOutputError as failure:
             halves = split_chunk(call.chunk, call.article.text, self.backend.tokenizer)
             if len(halves) == 1:
-                self._chunk_failed(call, str(failure))
-                return []
+                return [], [str(failure)]
             log.info("%s chunk %d: the reply did not fit; extracting its halves", call.article.id, call.chunk.index)
-            found: list[Mention] = []
+            outputs: list = []
+            failures: list[str] = []
             for half in halves:
                 half.index = call.chunk.index
-                found += self._extract_call(planner, PlannedCall(
+                found, failed = self._extract_call(planner, PlannedCall(
                     call.article, half, planner.request(call.article, half), call.prompt_tokens))
-            return found
-        return extraction.ground(output, call.article, call.chunk, self.stats)
+                outputs += found
+                failures += failed
+            return outputs, failures
+        return [(call.chunk, output)], []
 
     def _chunk_failed(self, call: PlannedCall, reason: str) -> None:
         self.stats.failed_chunks += 1
@@ -222,13 +254,14 @@ class Pipeline:
                       "which can take hours on a laptop CPU. Press Ctrl-C to stop: finished calls are kept, "
                       "and the same command resumes.")
 
-    def _progress(self, items: list, label: str) -> Iterator:
-        if not self.options.progress or len(items) < 2:
+    def _progress(self, items, label: str, total: int | None = None) -> Iterator:
+        total = len(items) if total is None else total
+        if not self.options.progress or total < 2:
             yield from items
             return
         from tqdm import tqdm
 
-        yield from tqdm(items, desc=label, unit="chunk", file=sys.stderr, leave=False)
+        yield from tqdm(items, desc=label, unit="chunk", total=total, file=sys.stderr, leave=False)
 
     def merge(self, mentions: Iterable[Mention]) -> list[Event]:
         mentions = list(mentions)
@@ -291,6 +324,8 @@ class Pipeline:
 
     def result(self, articles: list[Article] | list[ArticleInfo], events: list[Event], summary: str) -> Result:
         self.stats.settle()
+        if self._backend is not None:
+            self.stats.token_counts = self._backend.counts
         infos = [ArticleInfo(**a.model_dump(exclude={"text"})) for a in articles]
         return Result(articles=infos, timeline=events, summary=summary,
                       meta=Meta(model=self.model_name, warnings=list(self.warnings), stats=self.stats))

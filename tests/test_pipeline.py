@@ -69,8 +69,8 @@ def test_editing_the_summary_prompt_reruns_only_the_summary(tmp_path):
 def test_editing_the_extraction_prompt_reruns_extraction(tmp_path):
     cache = tmp_path / "cache"
     _run(ScriptedBackend(responder=oracle), cache)
-    prompts = _edited_prompt(tmp_path / "prompts", "extract", "sentences are numbered",
-                             "sentences are numbered in order")
+    prompts = _edited_prompt(tmp_path / "prompts", "extract", "numbered news sentences",
+                             "numbered sentences of news")
     stats = _run(ScriptedBackend(responder=oracle), cache, prompts=prompts).meta.stats
     assert stats.extract_calls == 5
 

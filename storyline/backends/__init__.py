@@ -67,6 +67,13 @@ class Backend(Protocol):
     @property
     def tokenizer(self) -> Tokenizer: ...
 
+    parallel: int
+    """How many calls the backend serves at once (1: calls are serialised)."""
+
+    counts: str
+    """Where its token counts come from, for ``meta.stats`` ("counted by llama.cpp",
+    "reported by the server", "estimated ...")."""
+
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
         """Exact tokens of the messages once formatted for the model, generation prompt included."""
         ...
@@ -97,21 +104,35 @@ def parse_options(model: type[OptionsModel], options: Mapping[str, Any] | None, 
         raise InputError(f"Invalid option for the {backend} backend ({problems}). Its options are: {known}.") from None
 
 
+def is_server(spec: str | None) -> bool:
+    """Whether a model spec is the address of an OpenAI-compatible server."""
+    return bool(spec) and spec.startswith(("http://", "https://"))  # type: ignore[union-attr]
+
+
 def load_backend(spec: str | None, options: Mapping[str, Any] | None = None, *,
                  cache_dir: Path | None = None) -> Backend:
-    """The backend for a model spec: a ``.gguf`` path or a Hugging Face reference
-    ``owner/repo:file.gguf`` (default: ``$STORYLINE_MODEL``, else the default model).
-    ``cache_dir`` is where a backend may keep state between runs (None: keep nothing)."""
-    from ..modelref import resolve_model
+    """The backend for a model spec: a ``.gguf`` path, a Hugging Face reference
+    ``owner/repo:file.gguf``, or the ``http(s)://HOST:PORT/v1`` address of an OpenAI-compatible
+    server (default: ``$STORYLINE_MODEL``, else the default model). ``options`` are the
+    backend's own settings. ``cache_dir`` is where a backend may keep state between runs (None:
+    keep nothing)."""
+    from ..modelref import describe_choice, resolve_model
+
+    choice = describe_choice(spec)
+    if is_server(choice):
+        from .server import ServerBackend, ServerOptions
+
+        return ServerBackend(choice, parse_options(ServerOptions, options, "server"))
     from .llama import LlamaCppBackend, LlamaOptions
 
     settings = parse_options(LlamaOptions, options, "llama.cpp")
-    path = resolve_model(spec)
-    return LlamaCppBackend(path, settings, state_dir=cache_dir / "prefix" if cache_dir else None)
+    return LlamaCppBackend(resolve_model(spec), settings, state_dir=cache_dir / "prefix" if cache_dir else None)
 
 
 def load_vocabulary(spec: str, options: Mapping[str, Any] | None = None) -> Vocabulary:
-    """A model's tokenizer and window without its weights (for ``--dry-run``)."""
+    """A model's tokenizer and window without its weights (for ``--dry-run``); a server is asked."""
+    if is_server(spec):
+        return load_backend(spec, options)
     from ..modelref import resolve_model
     from .llama import LlamaOptions, LlamaVocabulary
 

@@ -115,6 +115,63 @@ def _available_cores() -> int:
         return os.cpu_count() or 1
 
 
+class Neighbours:
+    """The storyline processes sharing a cache folder, counted through one locked file each.
+
+    llama.cpp's threads wait for each other by spinning: two runs that each start a thread per
+    core on the same cores slow each other down several times over. A run that sees others
+    running takes its share of the cores instead (with ``threads`` unset). Files of processes
+    that ended hold no lock and are removed by the next run that counts.
+    """
+
+    def __init__(self, folder: Path):
+        import fcntl
+
+        self.folder = folder
+        self._handle = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = (folder / f"{os.getpid()}.lock").open("w")
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._handle = handle
+        except OSError:
+            pass  # no count: the run takes all cores, as without a cache folder
+
+    def others(self) -> int:
+        import fcntl
+
+        if self._handle is None:
+            return 0
+        running = 0
+        for path in self.folder.glob("*.lock"):
+            if path.name == f"{os.getpid()}.lock":
+                continue
+            try:
+                with path.open("a") as other:
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                path.unlink(missing_ok=True)  # its process has ended
+            except BlockingIOError:
+                running += 1
+            except OSError:
+                continue
+        return running
+
+
+def default_threads(state_dir: Path | None) -> int:
+    """The cores this process may use, shared with the other runs on the same cache folder."""
+    cores = _available_cores()
+    if state_dir is None:
+        return cores
+    global _NEIGHBOURS
+    if _NEIGHBOURS is None:
+        _NEIGHBOURS = Neighbours(state_dir.parent / "running")
+    return max(1, cores // (1 + _NEIGHBOURS.others()))
+
+
+_NEIGHBOURS: Neighbours | None = None
+"""This process's registration (one per process: the lock lives as long as the process)."""
+
+
 # --- grammar ----------------------------------------------------------------------------------------
 
 _LOOSE_CHAR = 'char ::= [^"\\\\] |'
@@ -242,14 +299,30 @@ class LlamaTokenizer:
         return [len(tokenize(text.encode("utf-8"), add_bos=False, special=False)) for text in texts]
 
 
-def _trained_context(llm: Llama) -> int:
-    """The context length the model was trained with, from its GGUF metadata."""
-    metadata = llm.metadata
-    architecture = metadata.get("general.architecture", "")
+def trained_context(path: Path) -> int:
+    """The context length the model was trained with (0 if its metadata does not say), read
+    with llama.cpp's vocabulary-only loader: no weights, no context."""
+    params = llama_cpp.llama_model_default_params()
+    params.vocab_only = True
+    model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+    if not model:
+        raise ModelUnavailableError(f"llama.cpp could not read {path}. Check that it is a complete GGUF file.")
     try:
-        return int(metadata.get(f"{architecture}.context_length", 0))
-    except ValueError:
-        return 0
+        buffer = ctypes.create_string_buffer(256)
+
+        def value(key: str) -> str:
+            found = llama_cpp.llama_model_meta_val_str(model, key.encode(), buffer, len(buffer))
+            return buffer.value.decode() if found >= 0 else ""
+
+        length = value(f"{value('general.architecture')}.context_length")
+        return int(length) if length.isdigit() else 0
+    finally:
+        llama_cpp.llama_model_free(model)
+
+
+def context_window_for(path: Path, options: LlamaOptions) -> int:
+    """The window to use: the option, else the trained context up to ``DEFAULT_CONTEXT``."""
+    return options.context_window or min(trained_context(path) or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
 
 
 def _load(path: Path, **params: Any) -> Llama:
@@ -274,8 +347,7 @@ class LlamaVocabulary:
         self.name = path.name
         self.tokenizer = LlamaTokenizer(self._llm, f"gguf:{path.name}")
         self.chat = ChatPrompt(self._llm, path.name)
-        trained = _trained_context(self._llm)
-        self.context_window = self.options.context_window or min(trained or DEFAULT_CONTEXT, DEFAULT_CONTEXT)
+        self.context_window = context_window_for(path, self.options)
 
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
         return len(self.chat.tokens(messages))
@@ -284,6 +356,9 @@ class LlamaVocabulary:
 class LlamaCppBackend:
     """A GGUF model loaded once per process. One ``Llama`` is not thread-safe: calls are serialised."""
 
+    parallel = 1
+    counts = "counted by llama.cpp"
+
     def __init__(self, model_path: str | Path, options: LlamaOptions | None = None, *,
                  state_dir: Path | None = None):
         path = Path(model_path)
@@ -291,12 +366,12 @@ class LlamaCppBackend:
             raise ModelUnavailableError(f"Model file {path} does not exist.")
         self.options = options = options or LlamaOptions()
         self.path = path
-        vocabulary = LlamaVocabulary(path, options)
-        threads = options.threads or _available_cores()
-        self._llm = _load(path, n_ctx=vocabulary.context_window, n_batch=options.batch_size,
+        threads = options.threads or default_threads(state_dir)
+        self._llm = _load(path, n_ctx=context_window_for(path, options), n_batch=options.batch_size,
                           n_threads=threads, n_threads_batch=threads)
         self.name = path.name
-        self.tokenizer, self.chat = vocabulary.tokenizer, vocabulary.chat
+        self.tokenizer = LlamaTokenizer(self._llm, f"gguf:{path.name}")
+        self.chat = ChatPrompt(self._llm, path.name)
         self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
         self._n_vocab = self._llm.n_vocab()
         self._lock = threading.Lock()

@@ -68,6 +68,9 @@ class ScriptedBackend:
     def identity(self) -> str:
         return self._identity
 
+    parallel = 1
+    counts = "estimated by the scripted backend"
+
     @property
     def name(self) -> str:
         return "scripted"

@@ -1,0 +1,256 @@
+"""The server backend: any OpenAI-compatible chat completions API (llama.cpp's ``llama-server``,
+vLLM, Ollama, llama-cpp-python's server).
+
+The reply is constrained by the JSON schema through the server's own structured output
+(``response_format`` of type ``json_schema``); the pipeline validates it anyway, so a server
+that ignores the schema is retried and then reported, never trusted. Network faults are retried
+with backoff (tenacity); an unreachable server, an unknown model or an HTTP error becomes one
+:class:`ServerError` that names the URL and never the API key (read from
+``$STORYLINE_API_KEY``, never from a flag).
+
+Token counts come from the server where it has a tokenizer endpoint (llama-server and vLLM:
+``/tokenize``; llama-cpp-python: ``/extras/tokenize``); otherwise they are estimates, and
+``meta.stats`` says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import StorylineError
+from ..tokens import Tokenizer, WordTokenizer, chat_prompt_tokens
+from . import Generation, GenerationRequest
+
+log = logging.getLogger(__name__)
+
+API_KEY_VARIABLE = "STORYLINE_API_KEY"
+MODEL_VARIABLE = "STORYLINE_SERVER_MODEL"
+
+
+class ServerError(StorylineError):
+    """The model server cannot be used (unreachable, wrong model, HTTP error)."""
+
+    exit_code = 2
+
+
+class ServerOptions(BaseModel):
+    """Settings of the server backend (``-O NAME=VALUE``). Unknown names are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    server_model: str | None = Field(None, description="model name on servers that serve several "
+                                     "(default: $STORYLINE_SERVER_MODEL, else the server's only model)")
+    context_window: int | None = Field(None, ge=512, le=1 << 22, description="tokens; default: what the "
+                                       "server reports, else 8192")
+    timeout: float = Field(600.0, gt=0, le=86_400, description="seconds to wait for one reply")
+    retries: int = Field(4, ge=0, le=20, description="attempts after a network fault")
+    parallel: int = Field(4, ge=1, le=256, description="extraction requests in flight")
+
+
+class ServerTokenizer:
+    """Counts with the server's tokenizer endpoint, or estimates (words and punctuation, a
+    little over what real tokenizers give for English) where it has none."""
+
+    def __init__(self, backend: ServerBackend):
+        self._backend = backend
+        self._estimate = WordTokenizer()
+        self.name = f"server:{backend.model_name}"
+
+    def count_many(self, texts: list[str]) -> list[int]:
+        if self._backend.tokenize_path is None:
+            return [int(n * 1.3) + 1 for n in self._estimate.count_many(texts)]
+        return [self._backend.count_tokens(text) for text in texts]
+
+
+class ServerBackend:
+    """A chat completions API at ``base_url`` (for example ``http://127.0.0.1:8080/v1``)."""
+
+    def __init__(self, base_url: str, options: ServerOptions | None = None):
+        import httpx
+
+        self.options = options = options or ServerOptions()
+        self.base_url = base_url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ServerError(f"{base_url} is not a server address; write it as http://HOST:PORT/v1.")
+        self.root = f"{parts.scheme}://{parts.netloc}"
+        key = os.environ.get(API_KEY_VARIABLE)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(options.timeout, connect=10.0))
+        self._counted: dict[str, int] = {}
+        self.model_name = self._pick_model(options.server_model or os.environ.get(MODEL_VARIABLE))
+        self.tokenize_path = self._find_tokenizer()
+        self.counts = "reported by the server" if self.tokenize_path else "estimated (the server has no tokenizer)"
+        self._context = options.context_window or self._server_context() or 8192
+        self.tokenizer: Tokenizer = ServerTokenizer(self)
+        self.parallel = options.parallel
+
+    # --- the interface ---------------------------------------------------------------------------
+
+    @property
+    def identity(self) -> str:
+        return f"server:{self.root}|{self.model_name}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.model_name} at {self.base_url}"
+
+    @property
+    def context_window(self) -> int:
+        return self._context
+
+    def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
+        # The server's chat template is not known here: the messages' tokens plus a generous
+        # framing estimate per turn (what ChatML-style templates add, with room to spare).
+        return chat_prompt_tokens(lambda text: self.tokenizer.count_many([text])[0], messages) + 4 * len(messages)
+
+    def generate(self, request: GenerationRequest) -> Generation:
+        body = {
+            "model": self.model_name,
+            "messages": [{"role": role, "content": content} for role, content in request.messages],
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "seed": request.seed,
+            "response_format": {"type": "json_schema",
+                                "json_schema": {"name": "reply", "schema": request.json_schema, "strict": True}},
+        }
+        started = time.perf_counter()
+        reply = self._post("/chat/completions", body)
+        seconds = time.perf_counter() - started
+        try:
+            choice = reply["choices"][0]
+            text = choice["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError):
+            raise ServerError(f"{self.base_url} answered without a chat completion: {str(reply)[:200]}") from None
+        usage = reply.get("usage") or {}
+        timings = reply.get("timings") or {}
+        prompt = int(usage.get("prompt_tokens") or 0)
+        evaluated = int(timings.get("prompt_n", prompt))  # llama-server: what its prompt cache did not hold
+        return Generation(text=text, prompt_tokens=prompt, prompt_tokens_evaluated=evaluated,
+                          completion_tokens=int(usage.get("completion_tokens") or 0), seconds=seconds,
+                          finish_reason="length" if choice.get("finish_reason") == "length" else "stop")
+
+    # --- HTTP ---------------------------------------------------------------------------------------
+
+    def _retrying(self):
+        import httpx
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+        def transient(error: BaseException) -> bool:
+            if isinstance(error, httpx.TransportError):
+                return True
+            return isinstance(error, httpx.HTTPStatusError) and error.response.status_code in (429, 500, 502, 503,
+                                                                                                   504)
+
+        return Retrying(stop=stop_after_attempt(self.options.retries + 1), retry=retry_if_exception(transient),
+                        wait=wait_exponential(multiplier=0.5, max=10), reraise=True)
+
+    def _request(self, method: str, url: str, body: dict | None = None) -> Any:
+        import httpx
+
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    response = self._client.request(method, url, json=body)
+                    response.raise_for_status()
+                    return response.json()
+        except httpx.ConnectError:
+            raise ServerError(f"Cannot reach the model server at {self.base_url}. Check that it is running and "
+                              "the address is right.") from None
+        except httpx.TimeoutException:
+            raise ServerError(f"The model server at {self.base_url} did not answer within "
+                              f"{self.options.timeout:.0f} s (-O timeout=SECONDS).") from None
+        except httpx.HTTPStatusError as error:
+            raise ServerError(_status_message(url, error.response)) from None
+        except httpx.TransportError as error:
+            raise ServerError(f"The connection to {self.base_url} failed: {type(error).__name__}.") from None
+        except json.JSONDecodeError:
+            raise ServerError(f"{url} did not answer with JSON; is it an OpenAI-compatible API?") from None
+        raise AssertionError("unreachable")
+
+    def _post(self, path: str, body: dict) -> Any:
+        return self._request("POST", self.base_url + path, body)
+
+    def _pick_model(self, wanted: str | None) -> str:
+        listing = self._request("GET", self.base_url + "/models")
+        names = [entry.get("id") for entry in listing.get("data", []) if isinstance(entry, dict)]
+        if wanted:
+            if names and wanted not in names:
+                raise ServerError(f"The server at {self.base_url} has no model {wanted!r}; it serves "
+                                  f"{', '.join(map(repr, names))}. Choose one with -O server_model=NAME or "
+                                  f"${MODEL_VARIABLE}.")
+            return wanted
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise ServerError(f"The server at {self.base_url} lists no model; name one with -O server_model=NAME.")
+        raise ServerError(f"The server at {self.base_url} serves several models ({', '.join(map(repr, names))}); "
+                          f"choose one with -O server_model=NAME or ${MODEL_VARIABLE}.")
+
+    def _find_tokenizer(self) -> str | None:
+        """The server's tokenizer endpoint, if it has one that answers."""
+        import httpx
+
+        for path, body in (("/tokenize", {"content": "probe", "model": self.model_name}),
+                           ("/extras/tokenize", {"input": "probe", "model": self.model_name})):
+            try:
+                response = self._client.post(self.root + path, json=body)
+                if response.status_code == 200 and isinstance(response.json().get("tokens"), list):
+                    return path
+            except (httpx.HTTPError, ValueError):
+                continue
+        return None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the server's tokenizer (each text asked once)."""
+        if text not in self._counted:
+            key = "content" if self.tokenize_path == "/tokenize" else "input"
+            reply = self._request("POST", self.root + (self.tokenize_path or ""), {key: text, "model": self.model_name})
+            self._counted[text] = len(reply["tokens"])
+        return self._counted[text]
+
+    def _server_context(self) -> int | None:
+        """The context size the server reports (llama-server ``/props``, vLLM ``max_model_len``)."""
+        import httpx
+
+        try:
+            props = self._client.get(self.root + "/props")
+            if props.status_code == 200:
+                size = props.json().get("default_generation_settings", {}).get("n_ctx")
+                if size:
+                    return int(size)
+            listing = self._client.get(self.base_url + "/models").json()
+            for entry in listing.get("data", []):
+                if entry.get("id") == self.model_name and entry.get("max_model_len"):
+                    return int(entry["max_model_len"])
+        except (httpx.HTTPError, ValueError, TypeError, AttributeError):
+            return None
+        return None
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _status_message(url: str, response) -> str:
+    detail = ""
+    try:
+        payload = response.json()
+        detail = str(payload.get("error", payload))[:200] if isinstance(payload, dict) else str(payload)[:200]
+    except ValueError:
+        detail = response.text[:200]
+    if response.status_code in (401, 403):
+        return (f"{url} refused the request ({response.status_code}): set ${API_KEY_VARIABLE} to a key the "
+                "server accepts.")
+    if response.status_code == 404:
+        return f"{url} was not found (404): is {url.rsplit('/', 1)[0]} the server's /v1 address? {detail}"
+    if response.status_code in (400, 422) and "response_format" in detail.lower():
+        return (f"{url} does not support structured output with a JSON schema (response_format): {detail}. Use a "
+                "server that does (llama-server, vLLM, Ollama).")
+    return f"{url} answered {response.status_code}: {detail}"
