@@ -129,9 +129,14 @@ def _print_stats(stats) -> None:
 
 def _model_options(command: Callable) -> Callable:
     options = [
-        click.option("--model", "-m", metavar="M", help="A .gguf path or a Hugging Face reference "
-                     "owner/repo:file.gguf. Default: $STORYLINE_MODEL, else the default model "
-                     "(downloaded once into the user cache; see `storyline models`)."),
+        click.option("--model", "-m", metavar="M", help="A .gguf path, a Hugging Face reference "
+                     "owner/repo:file.gguf, or the address of an OpenAI-compatible server "
+                     "(http://HOST:PORT/v1; its API key from $STORYLINE_API_KEY). Default: $STORYLINE_MODEL, "
+                     "else the default model (downloaded once into the user cache; see `storyline models`)."),
+        click.option("--server-model", metavar="NAME", help="The model to use on a server that serves several "
+                     "(default: $STORYLINE_SERVER_MODEL)."),
+        click.option("--parallel", type=click.IntRange(1, 256), help="Extraction requests in flight (default: 1 "
+                     "in-process, 4 for a server). The output is the same whatever the number."),
         click.option("--model-option", "-O", "model_settings", type=_SettingType(), multiple=True,
                      help="A setting of the model backend, repeatable: for llama.cpp context_window, threads, "
                      "batch_size, top_k, top_p, min_p, prefix_cache."),
@@ -170,8 +175,8 @@ def _model_options(command: Callable) -> Callable:
 
 def _backend_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The backend's settings: the llama.cpp flags that were given, then each -O NAME=VALUE."""
-    settings = {name: kwargs[flag] for flag, name in (("context_window", "context_window"), ("threads", "threads"),
-                                                        ("batch_size", "batch_size")) if kwargs.get(flag) is not None}
+    flags = ("context_window", "threads", "batch_size", "server_model")
+    settings = {name: kwargs[name] for name in flags if kwargs.get(name) is not None}
     settings.update(dict(kwargs.get("model_settings") or ()))
     return settings
 
@@ -183,7 +188,7 @@ def _pipeline(backend=None, **kwargs: Any):
         model=kwargs["model"], backend_options=_backend_options(kwargs), prompts=kwargs["prompts_dir"],
         published=kwargs["published"], seed=kwargs["seed"], temperature=kwargs["temperature"],
         max_retries=kwargs["max_retries"], cache_dir=Path(kwargs["cache_dir"]) if kwargs["cache_dir"] else None,
-        use_cache=not kwargs["no_cache"], max_chunk_tokens=kwargs["max_chunk_tokens"],
+        use_cache=not kwargs["no_cache"], max_chunk_tokens=kwargs["max_chunk_tokens"], parallel=kwargs["parallel"],
         adjudicate=kwargs["adjudicate"], progress=not kwargs["quiet"] and sys.stderr.isatty(),
     )
     return Pipeline(backend, options)
@@ -279,17 +284,18 @@ def _dry_run(pipeline, paths: tuple[str, ...], kwargs: dict[str, Any]) -> None:
 
 def _dry_run_vocabulary(kwargs: dict[str, Any]):
     """The model's own vocabulary when its file is at hand (never downloaded for a dry run)."""
-    from .backends import load_vocabulary
+    from .backends import is_server, load_vocabulary
     from .errors import ModelUnavailableError
     from .modelref import ENV_VAR, resolve_model
 
     spec = kwargs["model"] or os.environ.get(ENV_VAR)
     if not spec:
         return None, " (no model given)"
-    try:
-        resolve_model(spec, download=False)
-    except ModelUnavailableError:
-        return None, f" ({spec} is not available here)"
+    if not is_server(spec):
+        try:
+            resolve_model(spec, download=False)
+        except ModelUnavailableError:
+            return None, f" ({spec} is not available here)"
     return load_vocabulary(spec, _backend_options(kwargs)), ""
 
 

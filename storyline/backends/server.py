@@ -39,6 +39,17 @@ class ServerError(StorylineError):
 
     exit_code = 2
 
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+_RESPONSE_FORMATS = {
+    "json_schema": lambda schema: {"type": "json_schema",
+                                   "json_schema": {"name": "reply", "schema": schema, "strict": True}},
+    "json_object": lambda schema: {"type": "json_object", "schema": schema},
+}
+
 
 class ServerOptions(BaseModel):
     """Settings of the server backend (``-O NAME=VALUE``). Unknown names are refused."""
@@ -85,6 +96,7 @@ class ServerBackend:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(options.timeout, connect=10.0))
         self._counted: dict[str, int] = {}
+        self._format_style: str | None = None
         self.model_name = self._pick_model(options.server_model or os.environ.get(MODEL_VARIABLE))
         self.tokenize_path = self._find_tokenizer()
         self.counts = "reported by the server" if self.tokenize_path else "estimated (the server has no tokenizer)"
@@ -118,11 +130,9 @@ class ServerBackend:
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "seed": request.seed,
-            "response_format": {"type": "json_schema",
-                                "json_schema": {"name": "reply", "schema": request.json_schema, "strict": True}},
         }
         started = time.perf_counter()
-        reply = self._post("/chat/completions", body)
+        reply = self._complete(body, request.json_schema)
         seconds = time.perf_counter() - started
         try:
             choice = reply["choices"][0]
@@ -136,6 +146,26 @@ class ServerBackend:
         return Generation(text=text, prompt_tokens=prompt, prompt_tokens_evaluated=evaluated,
                           completion_tokens=int(usage.get("completion_tokens") or 0), seconds=seconds,
                           finish_reason="length" if choice.get("finish_reason") == "length" else "stop")
+
+    def _complete(self, body: dict, schema: dict) -> Any:
+        """A chat completion constrained by ``schema``. Servers name structured output in two
+        ways: OpenAI's ``json_schema`` (vLLM, Ollama, llama-server) and ``json_object`` with a
+        ``schema`` (llama-server, llama-cpp-python). The first that the server accepts is kept."""
+        styles = [self._format_style] if self._format_style else list(_RESPONSE_FORMATS)
+        for style in styles:
+            try:
+                reply = self._post("/chat/completions", {**body, "response_format": _RESPONSE_FORMATS[style](schema)})
+            except ServerError as error:
+                if error.status in (400, 422) and style != styles[-1]:
+                    continue
+                if error.status in (400, 422):
+                    raise ServerError(f"{self.base_url} refused structured output with a JSON schema in both forms "
+                                      f"(response_format json_schema and json_object): {error}. Use a server that "
+                                      "supports it (llama-server, vLLM, Ollama, llama-cpp-python).") from None
+                raise
+            self._format_style = style
+            return reply
+        raise AssertionError("unreachable")
 
     # --- HTTP ---------------------------------------------------------------------------------------
 
@@ -168,7 +198,7 @@ class ServerBackend:
             raise ServerError(f"The model server at {self.base_url} did not answer within "
                               f"{self.options.timeout:.0f} s (-O timeout=SECONDS).") from None
         except httpx.HTTPStatusError as error:
-            raise ServerError(_status_message(url, error.response)) from None
+            raise ServerError(_status_message(url, error.response), status=error.response.status_code) from None
         except httpx.TransportError as error:
             raise ServerError(f"The connection to {self.base_url} failed: {type(error).__name__}.") from None
         except json.JSONDecodeError:
@@ -250,7 +280,4 @@ def _status_message(url: str, response) -> str:
                 "server accepts.")
     if response.status_code == 404:
         return f"{url} was not found (404): is {url.rsplit('/', 1)[0]} the server's /v1 address? {detail}"
-    if response.status_code in (400, 422) and "response_format" in detail.lower():
-        return (f"{url} does not support structured output with a JSON schema (response_format): {detail}. Use a "
-                "server that does (llama-server, vLLM, Ollama).")
     return f"{url} answered {response.status_code}: {detail}"
