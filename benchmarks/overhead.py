@@ -85,10 +85,10 @@ def run_once(folder: Path) -> dict[str, float]:
     calls = {"seconds": 0.0, "tokenizer": 0.0}
     generate = backend.generate
 
-    def timed_generate(request):
+    def timed_generate(request, progress=None):
         started, counted = time.perf_counter(), tokenizer.seconds
         try:
-            return generate(request)
+            return generate(request, progress)
         finally:
             calls["seconds"] += time.perf_counter() - started
             calls["tokenizer"] += tokenizer.seconds - counted

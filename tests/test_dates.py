@@ -260,6 +260,9 @@ ISSUE_CASES = [
     ("on Tuesday", MON, "The vote, which was held on Tuesday, passed.", D(2025, 3, 11), D(2025, 3, 11), "day"),
     ("on Tuesday", MON, "The results will be released on Tuesday.", D(2025, 3, 18), D(2025, 3, 18), "day"),
     ("on Sunday", MON, "Trump said on Sunday he will speak with Putin on Tuesday", D(2025, 3, 16), D(2025, 3, 16), "day"),
+    # the expression's own clause outranks another clause's stronger marker
+    ("On Saturday", MON, "On Saturday, he accused the Kremlin of stalling, arguing that Moscow intends to improve its position on the battlefield before agreeing to any ceasefire terms.", D(2025, 3, 15), D(2025, 3, 15), "day"),
+    ("on Sunday", MON, "U.S. officials expressed optimism on Sunday, suggesting that a ceasefire deal between Ukraine and Russia could be reached within weeks.", D(2025, 3, 16), D(2025, 3, 16), "day"),
     # 3. ranges are never reversed
     ("between December and February", JULY, None, D(2025, 12, 1), D(2026, 2, 28), "range"),
     ("between December and February", JULY, "prices fell between December and February", D(2024, 12, 1), D(2025, 2, 28), "range"),

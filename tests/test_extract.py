@@ -156,7 +156,7 @@ def test_truncated_output_gets_one_larger_limit_then_its_own_error(seed_call):
     _, call = seed_call
 
     class Cut(ScriptedBackend):
-        def generate(self, request):
+        def generate(self, request, progress=None):
             super().generate(request)
             return Generation(text='{"ev', completion_tokens=request.max_tokens, finish_reason="length")
 

@@ -191,7 +191,7 @@ def test_a_reply_that_does_not_fit_is_extracted_in_halves():
     class Cramped(ScriptedBackend):
         """Cuts off any reply for a chunk of more than three sentences."""
 
-        def generate(self, request):
+        def generate(self, request, progress=None):
             generation = super().generate(request)
             if is_extraction(request) and request.messages[1][1].count("\n") > 2:
                 return Generation(text='{"ev', finish_reason="length", completion_tokens=request.max_tokens)

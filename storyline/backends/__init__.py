@@ -9,7 +9,7 @@ backend's settings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -78,7 +78,10 @@ class Backend(Protocol):
         """Exact tokens of the messages once formatted for the model, generation prompt included."""
         ...
 
-    def generate(self, request: GenerationRequest) -> Generation: ...
+    def generate(self, request: GenerationRequest, progress: Callable[[int], None] | None = None) -> Generation:
+        """The reply to ``request``. ``progress``, if given, may be called with the number of tokens
+        generated so far (backends that cannot tell ignore it)."""
+        ...
 
 
 class Vocabulary(Protocol):

@@ -395,7 +395,7 @@ class LlamaCppBackend:
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
         return len(self.chat.tokens(messages))
 
-    def generate(self, request: GenerationRequest) -> Generation:
+    def generate(self, request: GenerationRequest, progress=None) -> Generation:
         gbnf = gbnf_for(json.dumps(request.json_schema, sort_keys=True))
         tokens = self.chat.tokens(request.messages)
         limit = min(request.max_tokens, self.context_window - len(tokens))
@@ -406,7 +406,7 @@ class LlamaCppBackend:
         with self._lock:
             started = time.perf_counter()
             evaluated = self._evaluate_prompt(request, tokens)
-            reply, finish = self._sample(gbnf, limit, request.temperature, request.seed)
+            reply, finish = self._sample(gbnf, limit, request.temperature, request.seed, progress)
             seconds = time.perf_counter() - started
         text = self._llm.detokenize(reply).decode("utf-8", errors="ignore")
         return Generation(text=text, prompt_tokens=len(tokens), prompt_tokens_evaluated=evaluated,
@@ -456,7 +456,7 @@ class LlamaCppBackend:
 
     # --- sampling -------------------------------------------------------------------------------
 
-    def _sample(self, gbnf: str, limit: int, temperature: float, seed: int) -> tuple[list[int], str]:
+    def _sample(self, gbnf: str, limit: int, temperature: float, seed: int, progress=None) -> tuple[list[int], str]:
         """Generate up to ``limit`` tokens under the grammar; stop when it is complete."""
         grammar = llama_cpp.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b"root")
         if not grammar:
@@ -472,6 +472,8 @@ class LlamaCppBackend:
                 if llama_cpp.llama_vocab_is_eog(self._vocab, token):
                     return reply, "stop"
                 reply.append(token)
+                if progress is not None:
+                    progress(len(reply))
                 if self._complete(grammar):
                     return reply, "stop"
                 self._llm.eval([token])

@@ -90,7 +90,7 @@ class ScriptedBackend:
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
         return chat_prompt_tokens(self._count, messages)
 
-    def generate(self, request: GenerationRequest) -> Generation:
+    def generate(self, request: GenerationRequest, progress=None) -> Generation:
         self.requests.append(request)
         if self._queue:
             response = self._queue.popleft()

@@ -51,6 +51,12 @@ _RESPONSE_FORMATS = {
 }
 
 
+def _refuses_response_format(status: int | None, message: str) -> bool:
+    """Whether an HTTP error says the server does not take this ``response_format``: a 400 or
+    422, or the 500 that llama-cpp-python's server answers for any request it cannot validate."""
+    return status in (400, 422) or (status == 500 and "response_format" in message)
+
+
 class ServerOptions(BaseModel):
     """Settings of the server backend (``-O NAME=VALUE``). Unknown names are refused."""
 
@@ -123,7 +129,7 @@ class ServerBackend:
         # framing estimate per turn (what ChatML-style templates add, with room to spare).
         return chat_prompt_tokens(lambda text: self.tokenizer.count_many([text])[0], messages) + 4 * len(messages)
 
-    def generate(self, request: GenerationRequest) -> Generation:
+    def generate(self, request: GenerationRequest, progress=None) -> Generation:
         body = {
             "model": self.model_name,
             "messages": [{"role": role, "content": content} for role, content in request.messages],
@@ -156,9 +162,10 @@ class ServerBackend:
             try:
                 reply = self._post("/chat/completions", {**body, "response_format": _RESPONSE_FORMATS[style](schema)})
             except ServerError as error:
-                if error.status in (400, 422) and style != styles[-1]:
+                refused = _refuses_response_format(error.status, str(error))
+                if refused and style != styles[-1]:
                     continue
-                if error.status in (400, 422):
+                if refused:
                     raise ServerError(f"{self.base_url} refused structured output with a JSON schema in both forms "
                                       f"(response_format json_schema and json_object): {error}. Use a server that "
                                       "supports it (llama-server, vLLM, Ollama, llama-cpp-python).") from None
@@ -176,8 +183,9 @@ class ServerBackend:
         def transient(error: BaseException) -> bool:
             if isinstance(error, httpx.TransportError):
                 return True
-            return isinstance(error, httpx.HTTPStatusError) and error.response.status_code in (429, 500, 502, 503,
-                                                                                                   504)
+            return (isinstance(error, httpx.HTTPStatusError)
+                    and error.response.status_code in (429, 500, 502, 503, 504)
+                    and not _refuses_response_format(error.response.status_code, error.response.text))
 
         return Retrying(stop=stop_after_attempt(self.options.retries + 1), retry=retry_if_exception(transient),
                         wait=wait_exponential(multiplier=0.5, max=10), reraise=True)

@@ -127,23 +127,26 @@ def sentence_tense(sentence: str, expression: str) -> tuple[Tense, Strength] | N
     """The tense governing ``expression`` in ``sentence``, and how sure that is.
 
     The nearest marker before the expression in its own clause wins, else the nearest after it
-    in that clause ("On Tuesday, the council will vote"); failing that, the nearest before and
-    then after it anywhere in the sentence. Strong markers are looked for first, weak ones only
-    when the sentence has no strong one.
+    in that clause ("On Tuesday, the council will vote"), strong markers before weak ones;
+    failing that, the nearest before and then after it anywhere in the sentence.
     """
     where = locate(sentence, expression)
     start, end = where if where else (len(sentence), len(sentence))
     low, high = _clause(sentence, start, end)
     markers = [m for m in evidence(sentence) if not (m.start < end and m.end > start)]
-    for strength in ("strong", "weak"):
-        ranked = [m for m in markers if m.strength == strength]
-        before_in = [m for m in ranked if low <= m.start and m.end <= start]
-        after_in = [m for m in ranked if m.start >= end and m.end <= high]
-        before = [m for m in ranked if m.end <= start]
-        after = [m for m in ranked if m.start >= end]
-        for group, nearest in ((before_in, -1), (after_in, 0), (before, -1), (after, 0)):
-            if group:
-                return group[nearest].tense, strength  # type: ignore[return-value]
+    before_in = [m for m in markers if low <= m.start and m.end <= start]
+    after_in = [m for m in markers if m.start >= end and m.end <= high]
+    before = [m for m in markers if m.end <= start]
+    after = [m for m in markers if m.start >= end]
+    # The expression's own clause first (its strong markers, then its weak ones), then the rest
+    # of the sentence: a weak "accused" beside the expression outranks a strong "intends to"
+    # in a clause of its own.
+    for scope in ((before_in, after_in), (before, after)):
+        for strength in ("strong", "weak"):
+            for group, nearest in zip(scope, (-1, 0), strict=True):
+                ranked = [m for m in group if m.strength == strength]
+                if ranked:
+                    return ranked[nearest].tense, strength  # type: ignore[return-value]
     return None
 
 
