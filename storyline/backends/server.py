@@ -81,7 +81,7 @@ class ServerTokenizer:
         self.name = f"server:{backend.model_name}"
 
     def count_many(self, texts: list[str]) -> list[int]:
-        if self._backend.tokenize_path is None:
+        if self._backend.tokenizer_endpoint is None:
             return [int(n * 1.3) + 1 for n in self._estimate.count_many(texts)]
         return [self._backend.count_tokens(text) for text in texts]
 
@@ -104,8 +104,8 @@ class ServerBackend:
         self._counted: dict[str, int] = {}
         self._format_style: str | None = None
         self.model_name = self._pick_model(options.server_model or os.environ.get(MODEL_VARIABLE))
-        self.tokenize_path = self._find_tokenizer()
-        self.counts = "reported by the server" if self.tokenize_path else "estimated (the server has no tokenizer)"
+        self.tokenizer_endpoint = self._find_tokenizer()
+        self.counts = "reported by the server" if self.tokenizer_endpoint else "estimated (the server has no tokenizer)"
         self._context = options.context_window or self._server_context() or 8192
         self.tokenizer: Tokenizer = ServerTokenizer(self)
         self.parallel = options.parallel
@@ -232,25 +232,28 @@ class ServerBackend:
         raise ServerError(f"The server at {self.base_url} serves several models ({', '.join(map(repr, names))}); "
                           f"choose one with -O server_model=NAME or ${MODEL_VARIABLE}.")
 
-    def _find_tokenizer(self) -> str | None:
-        """The server's tokenizer endpoint, if it has one that answers."""
+    def _find_tokenizer(self) -> tuple[str, str] | None:
+        """The server's tokenizer endpoint and the name of its text field, if one answers:
+        llama-server's ``/tokenize`` takes ``content``, vLLM's ``prompt``, llama-cpp-python's
+        ``/extras/tokenize`` ``input``."""
         import httpx
 
-        for path, body in (("/tokenize", {"content": "probe", "model": self.model_name}),
-                           ("/extras/tokenize", {"input": "probe", "model": self.model_name})):
+        for path, field in (("/tokenize", "content"), ("/tokenize", "prompt"), ("/extras/tokenize", "input")):
             try:
-                response = self._client.post(self.root + path, json=body)
+                response = self._client.post(self.root + path, json={field: "probe", "model": self.model_name})
                 if response.status_code == 200 and isinstance(response.json().get("tokens"), list):
-                    return path
-            except (httpx.HTTPError, ValueError):
+                    return path, field
+            except (httpx.HTTPError, ValueError, AttributeError):
                 continue
         return None
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` by the server's tokenizer (each text asked once)."""
+        if self.tokenizer_endpoint is None:
+            raise ServerError(f"The server at {self.base_url} has no tokenizer endpoint.")
         if text not in self._counted:
-            key = "content" if self.tokenize_path == "/tokenize" else "input"
-            reply = self._request("POST", self.root + (self.tokenize_path or ""), {key: text, "model": self.model_name})
+            path, field = self.tokenizer_endpoint
+            reply = self._request("POST", self.root + path, {field: text, "model": self.model_name})
             self._counted[text] = len(reply["tokens"])
         return self._counted[text]
 
