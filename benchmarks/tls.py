@@ -1,8 +1,9 @@
 """Timeline summarization figures on one Timeline17 topic: storyline against a simple extractive
 baseline, scored by ``storyline eval``'s measures against the journalists' gold timeline(s).
 
-storyline runs on the first ``--articles`` articles of the topic with the generated tiny random
-model and with SmolLM2-135M (if installed). The baseline puts each of the same articles' first
+storyline runs on the topic's earliest ``--articles`` articles published within the gold
+timelines' date range, with the generated tiny random model and with SmolLM2-135M (if installed
+and not ``--tiny-only``). The baseline puts each of the same articles' first
 sentence on its publication date (the "lead" baseline of news summarization). Every prediction
 is scored with the research protocol (limited to the gold's date range, number of days and
 sentences a day) against the topic's gold timelines, and the mean F1 is printed.
@@ -60,24 +61,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topic", default="H1N1_guardian")
     parser.add_argument("--articles", type=int, default=8)
+    parser.add_argument("--tiny-only", action="store_true", help="leave SmolLM2 out")
     args = parser.parse_args()
-    articles = timeline17(args.topic, args.articles)
     golds = read_timelines(TIMELINE17 / args.topic / "timelines.jsonl")
+    first, last = min(min(g) for g in golds), max(max(g) for g in golds)
+    articles = sorted((a for a in timeline17(args.topic) if first <= a.published <= last),
+                      key=lambda a: (a.published, a.id))[: args.articles]
     print(f"{args.topic}: {len(articles)} articles ({min(a.published for a in articles)} to "
           f"{max(a.published for a in articles)}); {len(golds)} gold timeline(s) of "
           f"{', '.join(str(len(g)) for g in golds)} days")
     rows: list[tuple[str, Timeline, str]] = [("lead baseline", lead_baseline(articles), "")]
     with tempfile.TemporaryDirectory() as folder:
         models = {"tiny random model": make_tiny_gguf(Path(folder) / "tiny.gguf")}
-        if (smollm2 := smollm2_path()) is not None:
+        if not args.tiny_only and (smollm2 := smollm2_path()) is not None:
             models["SmolLM2-135M"] = smollm2
         for name, path in models.items():
             timeline, seconds, events = storyline_timeline(path, articles, Path(folder) / name)
             rows.append((f"storyline, {name}", timeline, f"{events} events, {seconds:.0f} s"))
-    print(f"\n{'':<30}{'days':>5}" + "".join(f"{name:>10}" for name in MEASURES))
+    print(f"\n{'':<30}{'days':>5}" + "".join(f"{name:>15}" for name in MEASURES))
     for name, timeline, note in rows:
         figures = mean_f1(evaluate(timeline, golds))
-        print(f"{name:<30}{len(timeline):>5}" + "".join(f"{figures[m]:>10.3f}" for m in MEASURES)
+        print(f"{name:<30}{len(timeline):>5}" + "".join(f"{figures[m]:>15.3f}" for m in MEASURES)
               + (f"   ({note})" if note else ""))
     print("\nmean F1 over the gold timelines; days = days on the predicted timeline before the protocol's limits")
 
