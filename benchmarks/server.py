@@ -23,9 +23,7 @@ what this benchmark measures: how much of what the server can do storyline gets.
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,30 +39,9 @@ from storyline.backends.llama import LlamaCppBackend
 from storyline.backends.server import ServerBackend
 from storyline.ingest import load_articles
 from storyline.pipeline import Pipeline
-from storyline.testing import smollm2_path
+from storyline.testing import LlamaCppServer, smollm2_path
 
 IN_FLIGHT = (1, 2, 4)
-
-
-def start_server(model: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host",
-                                "127.0.0.1", "--port", str(port), "--n_ctx", "8192"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:  # bounded: the server loads or the benchmark stops
-        if process.poll() is not None:
-            raise SystemExit("the server exited while starting")
-        try:
-            if httpx.get(url + "/models", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not start within 180 s")
 
 
 def storyline_extract(backend, articles, parallel: int, cache: Path) -> tuple[float, int, list[dict]]:
@@ -112,7 +89,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         seconds, calls, _ = storyline_extract(LlamaCppBackend(args.model), articles, 1, Path(folder) / "local")
         print(f"{'in-process llama.cpp':<34}{seconds:>8.1f} s {calls:>4} calls {calls / seconds:>7.3f} req/s")
-        process, url = start_server(args.model)
+        server = LlamaCppServer(args.model)
+        url = server.url
         try:
             storyline_rates, bodies = {}, []
             for parallel in IN_FLIGHT:
@@ -129,8 +107,7 @@ def main() -> None:
                 print(f"{f'plain requests, {in_flight} in flight':<34}{seconds:>8.1f} s {len(bodies):>4} calls "
                       f"{plain_rates[in_flight]:>7.3f} req/s")
         finally:
-            process.kill()
-            process.wait(timeout=30)
+            server.stop()
     best = max(plain_rates.values())
     print(f"\nserver maximum (best plain rate): {best:.3f} req/s")
     for parallel, rate in storyline_rates.items():

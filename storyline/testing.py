@@ -150,6 +150,48 @@ def real_models(folder: str | Path | None = None) -> dict[str, Path]:
     return found
 
 
+# --- a real OpenAI-compatible server ----------------------------------------------------------------
+
+
+class LlamaCppServer:
+    """llama-cpp-python's own server (``python -m llama_cpp.server``, the ``server`` extra) on
+    127.0.0.1 for a test or a benchmark; ``url`` is its ``/v1`` address. Start-up is bounded."""
+
+    def __init__(self, model: str | Path, *extra: str, port: int | None = None, start_timeout: float = 180):
+        import socket
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        if port is None:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/v1"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+             "--port", str(port), "--n_ctx", "8192", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + start_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("the server exited while starting")
+            try:
+                if httpx.get(self.url + "/models", timeout=2).status_code < 500:
+                    return  # answering (a server with an API key answers 401 here)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the server did not start within {start_timeout:.0f} s")
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+
 # --- clustering quality ---------------------------------------------------------------------------
 
 

@@ -7,14 +7,14 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from conftest import SEEDS
 from test_cli import _quote_is_a_sentence_of
+
+from storyline.testing import LlamaCppServer
 
 
 def _free_port() -> int:
@@ -23,36 +23,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Server:
-    """A llama-cpp-python server on 127.0.0.1, started for a test and stopped after it."""
-
-    def __init__(self, model: Path, *extra: str, port: int | None = None):
-        self.port = port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/v1"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-             "--port", str(self.port), "--n_ctx", "8192", *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:  # bounded: the server loads or the test fails
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited while starting")
-            try:
-                if httpx.get(self.url + "/models", timeout=2).status_code < 500:
-                    return  # answering (a server with an API key answers 401 here)
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("the server did not start within 120 s")
-
-    def stop(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def tiny_server(tiny_gguf):
-    server = Server(tiny_gguf)
+    server = LlamaCppServer(tiny_gguf)
     yield server
     server.stop()
 
@@ -99,7 +72,7 @@ def test_a_lost_server_is_a_clear_error_and_the_next_run_resumes(tiny_gguf, tmp_
     for index in range(30):
         (corpus / f"a{index:02d}.txt").write_text(f"Minister {index} resigned on Monday after the vote.\n"
                                                   f"Talks {index} were held in the capital on Sunday.\n")
-    server = Server(tiny_gguf)
+    server = LlamaCppServer(tiny_gguf)
     cache = tmp_path / "cache"
     process = subprocess.Popen(
         ["storyline", "summarize", str(corpus), "--model", server.url, "--parallel", "1", "--format", "json",
@@ -122,7 +95,7 @@ def test_a_lost_server_is_a_clear_error_and_the_next_run_resumes(tiny_gguf, tmp_
         finished = len(store)
     assert 5 <= finished < 30
 
-    again = Server(tiny_gguf, port=server.port)  # the same address: the cache is kept per server and model
+    again = LlamaCppServer(tiny_gguf, port=server.port)  # the same address: the cache is kept per server and model
     try:
         resumed = _storyline("summarize", str(corpus), "--model", again.url, "--format", "json", "--stats",
                              "--cache-dir", str(cache), "--published", "2025-03-17", "-q")
@@ -144,7 +117,7 @@ def test_unreachable_server_wrong_model_and_refused_key_are_clear_errors(tiny_se
 
 
 def test_the_api_key_is_sent_and_never_shown(tiny_gguf, tmp_path):
-    server = Server(tiny_gguf, "--api_key", "right-key")
+    server = LlamaCppServer(tiny_gguf, "--api_key", "right-key")
     try:
         wrong = _summarize(server.url, tmp_path / "a", env={"STORYLINE_API_KEY": "wrong-secret-key"})
         right = _summarize(server.url, tmp_path / "b", env={"STORYLINE_API_KEY": "right-key"})
@@ -157,7 +130,7 @@ def test_the_api_key_is_sent_and_never_shown(tiny_gguf, tmp_path):
 
 
 def test_smollm2_through_the_server(smollm2, tmp_path):
-    server = Server(smollm2)
+    server = LlamaCppServer(smollm2)
     try:
         run = _summarize(server.url, tmp_path / "cache", inputs=(SEEDS / "002_c924205565333087.txt",),
                          env={})
