@@ -1,4 +1,4 @@
-"""How merge time grows with the number of mentions (target: 100,000 in under 10 s).
+"""How merge time grows with the number of mentions (goal: 100,000 in under 5 s, and linear).
 
 Generates synthetic mention sets (events reported 2 to 6 times in different words, on different
 precisions of the same date, among distractors that share actors) and times ``merge``.

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
-from itertools import pairwise, repeat
+from concurrent.futures import ThreadPoolExecutor
+from itertools import chain, count, pairwise
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
@@ -23,9 +26,9 @@ from rapidfuzz import fuzz, process
 from .dates import format_span
 from .models import PRECISION_RANK, Conflict, DateSpan, Event, Mention
 
-SAME_EVENT = 0.18
+SAME_EVENT = 0.22
 """Score at or above which two date-compatible mentions are one event (tuned with WEIGHTS)."""
-COHESION = 0.08
+COHESION = 0.06
 """Mean score two clusters' members must reach to join (see _Linker)."""
 COHESION_SAMPLE = 8
 UNSURE = 0.7 * SAME_EVENT
@@ -36,6 +39,7 @@ BLOCK_KEYS = 8
 NEIGHBOURS = 4
 """How many following mentions, in date order, each mention meets inside a block."""
 PAIR_BATCH = 200_000
+SCORING_THREADS = 4
 
 _STOPWORDS = frozenset("""
 a an the and or but of to in on at by for with from as is are was were be been being has have had
@@ -43,6 +47,8 @@ will would could should may might can do does did not no its it this that these 
 her they he she we i you our about over after before into than then there here new says said say
 amid during while also more most some any each other such up out off again further who which
 what when where whom how all both very just even only own same so too s t
+however meanwhile instead earlier later already still yet though although despite following
+according asked now
 """.split())
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -62,22 +68,6 @@ def _actor_key(name: str) -> str:
 
 
 _OPEN = (-(10**9), 10**9)
-
-
-def _bounds(span: DateSpan) -> tuple[int, int]:
-    """A placed span as day ordinals; vague or unplaced spans constrain nothing."""
-    if span.vague or not span.is_known:
-        return _OPEN
-    return _window(span)
-
-
-def _window(span: DateSpan) -> tuple[int, int]:
-    """The days a mention can be about, for the date guard. A vague span still bounds one side:
-    what "happened" in an article of 17 March, with no date, happened by 17 March, so it is not
-    the call that article expects on the 18th."""
-    if not span.is_known:
-        return _OPEN
-    return (span.start.toordinal() if span.start else _OPEN[0], span.end.toordinal() if span.end else _OPEN[1])
 
 
 def _canonical(mention: Mention) -> tuple:
@@ -108,36 +98,67 @@ def _sorted_unique(values):
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
-_ASCII_PUNCTUATION = bytes(b if chr(b).isalnum() or b == 0x2D or b >= 0x80 else 0x20 for b in range(256))
-"""A byte table: ASCII punctuation and spaces become spaces; letters, digits, hyphens and the
-bytes of non-ASCII characters stay."""
+_ASCII_PUNCTUATION = bytes(b if chr(b).isalnum() or b in (0x00, 0x2D) or b >= 0x80 else 0x20 for b in range(256))
+"""A byte table: ASCII punctuation and spaces become spaces; letters, digits, hyphens, the
+separator and the bytes of non-ASCII characters stay."""
 _WIDE_PUNCTUATION = "’‘“”–—…«»„‚·•"
 
 
-def _flat(texts: list[str]):
-    """All words of all texts, case kept, in one list, and the index of the text each comes from.
+_SEPARATOR = "\x00"
+"""Between texts when they are joined (taken out of the texts first). Not white space, and ASCII:
+an all-ASCII string is several times faster to change case and split than a wider one."""
+
+
+class _Tokens(NamedTuple):
+    words: list[str]
+    """Every word of every text, case kept, a separator between texts."""
+    distinct: list[str]
+    codes: Any
+    """Each word as an index into ``distinct``."""
+    rows: Any
+    """The index of the text each word comes from."""
+
+
+def _flat(texts: list[str]) -> _Tokens:
+    """All words of all texts in one list, coded.
 
     Built for 100,000 mentions: one byte-table ``translate`` and one ``split`` over all texts
-    joined, instead of a regular expression and a list per text. Few container objects are made, so
-    the cyclic garbage collector has little to walk through (the merge used to pause it).
+    joined, instead of a regular expression and a list per text, and one dictionary lookup per
+    word. Few container objects are made, so the cyclic garbage collector has little to walk
+    through (the merge used to pause it).
     """
     import numpy as np
 
-    separator = "\ue000"  # a private-use character: not white space, not in any text
-    joined = f" {separator} ".join(t.replace(separator, " ") for t in texts)
+    joined = f" {_SEPARATOR} ".join(t.replace(_SEPARATOR, " ") for t in texts)
     for mark in _WIDE_PUNCTUATION:
         joined = joined.replace(mark, " ")
-    tokens = joined.encode("utf-8").translate(_ASCII_PUNCTUATION).decode("utf-8").split()
-    boundary = np.fromiter(map(separator.__eq__, tokens), dtype=bool, count=len(tokens))
-    return tokens, np.cumsum(boundary)
+    words = joined.encode("utf-8").translate(_ASCII_PUNCTUATION).decode("utf-8").split()
+    distinct = list(set(words))
+    code = {word: i for i, word in enumerate(distinct)}
+    codes = np.fromiter(map(code.__getitem__, words), dtype=np.int64, count=len(words))
+    rows = np.cumsum(codes == code[_SEPARATOR]) if _SEPARATOR in code else np.zeros(len(words), dtype=np.int64)
+    return _Tokens(words, distinct, codes, rows)
+
+
+def _copied_titles(quotes: _Tokens, titles: _Tokens):
+    """Whether each title is a run of its quote's own words, case and punctuation aside: such a
+    title (as small models often write) is no evidence of its own. An empty title is none either."""
+    import numpy as np
+
+    def padded(tokens: _Tokens) -> list[str]:
+        # " a b \x00 c \x00 d " splits into " a b ", " c ", " d ": every text with one space
+        # at each end, so containment is containment of whole words.
+        return f" {' '.join(tokens.words).lower()} ".split(_SEPARATOR)
+
+    quote_texts, title_texts = padded(quotes), padded(titles)
+    return np.fromiter(map(str.__contains__, quote_texts, title_texts), dtype=bool, count=len(quote_texts))
 
 
 # How much each kind of evidence weighs in a pair's score (see _Features.scores). Tuned on the
 # seed set (tests/seed_gold.py) with clean and with weak titles; checked on held-out Timeline17
 # articles by benchmarks/merge_quality.py.
-WEIGHTS = {"quote_overlap": 0.5, "quote_jaccard": 0.3, "title": 0.5, "names": 0.4, "numbers": 0.1,
-           "status_clash": 0.2}
-_SCALE = sum(w for k, w in WEIGHTS.items() if k != "status_clash")
+WEIGHTS = {"quote_overlap": 0.3, "title": 0.5, "names": 0.2, "numbers": 0.1, "status_clash": 0.2}
+_CONTENT_SCALE = sum(w for k, w in WEIGHTS.items() if k not in ("status_clash", "title"))
 
 
 class _Features:
@@ -153,56 +174,62 @@ class _Features:
         import numpy as np
 
         self.n = n = len(mentions)
-        quote_tokens, quote_rows = _flat([m.quote for m in mentions])
-        title_tokens, title_rows = _flat([m.title for m in mentions])
-        actor_rows = [row for row, m in enumerate(mentions) for _ in m.actors]
-        actor_keys = [_actor_key(a) for m in mentions for a in m.actors]
+        quotes, titles = _flat([m.quote for m in mentions]), _flat([m.title for m in mentions])
+        actor_names = [a for m in mentions for a in m.actors]
+        actor_rows = np.repeat(np.arange(n), [len(m.actors) for m in mentions])
+        actor_key = {a: _actor_key(a) for a in set(actor_names)}
         # What each distinct written word stands for. Words: stems of content words. Names: the
         # quote's capitalised words that are not common words (a rule rather than a tagger: news
         # capitalises names, and a model-based tagger would need a download), with the actors
         # the model listed. Numbers: words that start with a digit.
-        lower = {t: t.lower() for t in set(quote_tokens) | set(title_tokens)}
+        lower = {t: t.lower() for t in (*quotes.distinct, *titles.distinct)}
         word = {t: _stem(low) for t, low in lower.items() if len(low) > 1 and low not in _STOPWORDS}
         name = {t: low for t, low in lower.items() if t[:1].isupper() and low not in _STOPWORDS}
         number = {t: "#" + low for t, low in lower.items() if low[:1].isdigit()}
         # Ids follow the sorted keys, so ties break the same way in every run whatever the
         # string hashing.
-        self.vocabulary = sorted({*word.values(), *name.values(), *number.values(), *filter(None, actor_keys)})
+        self.vocabulary = sorted({*word.values(), *name.values(), *number.values(), *filter(None, actor_key.values())})
         position = {key: i for i, key in enumerate(self.vocabulary)}
 
-        def entries(tokens: list[str], rows, keys: dict[str, str]):
-            ids = {t: position[k] for t, k in keys.items()}
-            found = np.fromiter(map(ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-            return rows[found >= 0], found[found >= 0]
+        def entries(tokens: _Tokens, keys: dict[str, str]):
+            table = np.array([position[keys[t]] if t in keys else -1 for t in tokens.distinct], dtype=np.int64)
+            found = table[tokens.codes]
+            return tokens.rows[found >= 0], found[found >= 0]
 
-        actors = (np.array(actor_rows, dtype=np.int64),
-                  np.array([position.get(k, -1) for k in actor_keys], dtype=np.int64))
-        actors = (actors[0][actors[1] >= 0], actors[1][actors[1] >= 0])
-        self.quotes = self._matrix(entries(quote_tokens, quote_rows, word))
-        self.titles = self._matrix(entries(title_tokens, title_rows, word))
-        quote_names = entries(quote_tokens, quote_rows, name)
-        self.names = self._matrix((np.concatenate((quote_names[0], actors[0])),
-                                   np.concatenate((quote_names[1], actors[1]))))
-        self.numbers = self._matrix(entries(quote_tokens, quote_rows, number))
-        everything = (self.quotes + self.titles + self.names + self.numbers).tocsr()
-        everything.data[:] = 1.0
-        self.words = everything
-        self.frequency = np.bincount(everything.indices, minlength=len(self.vocabulary))
+        actor_ids = {a: position.get(k, -1) for a, k in actor_key.items()}
+        found = np.array([actor_ids[a] for a in actor_names], dtype=np.int64)
+        actors = (actor_rows[found >= 0], found[found >= 0])
+        quote_names = entries(quotes, name)
+        kinds = {"quotes": entries(quotes, word), "titles": entries(titles, word),
+                 "names": (np.concatenate((quote_names[0], actors[0])), np.concatenate((quote_names[1], actors[1]))),
+                 "numbers": entries(quotes, number)}
+        self.informative_title = ~_copied_titles(quotes, titles)
+        self.words = self._matrix((np.concatenate([rows for rows, _ in kinds.values()]),
+                                   np.concatenate([ids for _, ids in kinds.values()])))
+        self.frequency = np.bincount(self.words.indices, minlength=len(self.vocabulary))
         self.idf = np.log((n + 1) / np.maximum(self.frequency, 1))
-        self.weight = {name: matrix @ self.idf for name, matrix in
-                       (("quotes", self.quotes), ("titles", self.titles), ("names", self.names))}
+        # All four kinds side by side in one matrix, so a batch of pairs is compared in one
+        # product; ``self.columns`` sums what a pair shares per kind: the IDF of shared words,
+        # names and title words, and the count of shared numbers.
+        width = len(self.vocabulary)
+        self.stacked = self._matrix((np.concatenate([rows for rows, _ in kinds.values()]),
+                                     np.concatenate([ids + k * width for k, (_, ids) in enumerate(kinds.values())])),
+                                    width=4 * width)
+        self.columns = np.zeros((4 * width, 4))
+        for k, kind in enumerate(kinds):
+            self.columns[k * width:(k + 1) * width, k] = 1.0 if kind == "numbers" else self.idf
+        self.totals = self.stacked @ self.columns
 
-    def _matrix(self, entries):
+    def _matrix(self, entries, width: int | None = None):
         """Binary rows from (row, id) pairs: each token once per mention."""
         import numpy as np
         from scipy.sparse import csr_matrix
 
         rows, ids = entries
-        width = max(len(self.vocabulary), 1)
-        codes = _sorted_unique(rows * width + ids)
-        rows, ids = codes // width, codes % width
-        indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=self.n))))
-        return csr_matrix((np.ones(len(ids)), ids, indptr), shape=(self.n, len(self.vocabulary)))
+        matrix = csr_matrix((np.ones(len(ids)), (rows, ids)), shape=(self.n, max(width or len(self.vocabulary), 1)))
+        matrix.sum_duplicates()
+        matrix.data[:] = 1.0
+        return matrix
 
     def block_keys(self) -> tuple:
         """(row, key) for each mention's BLOCK_KEYS rarest tokens that other mentions share."""
@@ -212,59 +239,55 @@ class _Features:
         ids = self.words.indices
         shared = self.frequency[ids] > 1
         rows, ids = rows[shared], ids[shared]
-        order = np.lexsort((ids, self.frequency[ids], rows))
-        rows, ids = rows[order], ids[order]
+        # Sort on one integer (row, then rarity: frequency, then id): faster than a lexsort.
+        width = len(self.vocabulary)
+        by_rarity = np.lexsort((np.arange(width), self.frequency))
+        rarity = np.empty(width, dtype=np.int64)
+        rarity[by_rarity] = np.arange(width)
+        code = np.sort(rows * width + rarity[ids])
+        rows, ids = code // width, by_rarity[code % width]
         starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
         position = np.arange(len(rows)) - np.repeat(starts, np.diff(np.concatenate((starts, [len(rows)]))))
         keep = position < BLOCK_KEYS
         return rows[keep], ids[keep]
 
-    def _shared(self, matrix, first, second):
-        """The IDF of the tokens each pair shares in ``matrix``."""
-        import numpy as np
-
-        return np.asarray(matrix[first].multiply(matrix[second]) @ self.idf).ravel()
-
     def scores(self, first, second, same_sentence, status_clash):
-        """Score of each pair (first[k], second[k]), 0 to 1: the quotes' shared words (as overlap
-        and as Jaccard), the titles' and the names' shared words (Jaccard), shared numbers, less a
-        penalty where one reports as done what the other reports as planned. Mentions quoting
-        the same sentence of one article prove nothing by their quote (one sentence can report
-        several events): for them only the titles count."""
+        """Score of each pair (first[k], second[k]), 0 to 1: the quotes' shared words (overlap:
+        shared IDF over the smaller quote's), the names' and the titles' shared words (Jaccard),
+        whether they share a number, less a penalty where one reports as done what the other
+        reports as planned. Mentions quoting the same sentence of one article prove nothing by
+        their quote (one sentence can report several events): for them only the titles count."""
         import numpy as np
 
         def ratio(shared, total):
             return np.divide(shared, total, out=np.zeros_like(shared), where=total > 0)
 
-        quote = self._shared(self.quotes, first, second)
-        qa, qb = self.weight["quotes"][first], self.weight["quotes"][second]
-        title = self._shared(self.titles, first, second)
-        ta, tb = self.weight["titles"][first], self.weight["titles"][second]
-        names = self._shared(self.names, first, second)
-        na, nb = self.weight["names"][first], self.weight["names"][second]
-        numbers = (np.asarray(self.numbers[first].multiply(self.numbers[second]).sum(axis=1)).ravel() > 0)
+        shared = np.asarray(self.stacked[first].multiply(self.stacked[second]) @ self.columns)
+        quote, title, names, numbers = shared.T
+        (qa, ta, na, _), (qb, tb, nb, _) = self.totals[first].T, self.totals[second].T
         evidence = np.where(same_sentence, 0.0, WEIGHTS["quote_overlap"] * ratio(quote, np.minimum(qa, qb))
-                            + WEIGHTS["quote_jaccard"] * ratio(quote, qa + qb - quote)
                             + WEIGHTS["names"] * ratio(names, na + nb - names)
-                            + WEIGHTS["numbers"] * numbers)
-        score = evidence + WEIGHTS["title"] * ratio(title, ta + tb - title) - WEIGHTS["status_clash"] * status_clash
-        return score / _SCALE
+                            + WEIGHTS["numbers"] * (numbers > 0))
+        # A title that only repeats its quote's words (as small models often write) is no
+        # evidence of its own: such pairs are scored on the articles' words alone.
+        titled = self.informative_title[first] & self.informative_title[second]
+        title_weight = WEIGHTS["title"] * titled
+        score = evidence + title_weight * ratio(title, ta + tb - title) - WEIGHTS["status_clash"] * status_clash
+        return score / (_CONTENT_SCALE + title_weight)
 
 
-def _candidate_pairs(features: _Features, mentions: list[Mention], order_rank):
+def _candidate_pairs(features: _Features, columns: _Columns):
     """Blocking: mentions meet only when they share one of their rarest words or a precise
     date, and then only the nearest few in date order. Linear in the number of mentions."""
     import numpy as np
 
     rows, keys = features.block_keys()
-    dated = [(i, m.date.start.toordinal()) for i, m in enumerate(mentions)
-             if m.date.start is not None and m.date.width_days() <= 7 and not m.date.vague]
-    if dated:
-        date_rows, days = (np.array(column, dtype=np.int64) for column in zip(*dated, strict=True))
-        rows = np.concatenate((rows, date_rows))
-        keys = np.concatenate((keys, len(features.vocabulary) + days))  # same-day reports always meet
-    order = np.lexsort((order_rank[rows], keys))
-    rows, keys = rows[order], keys[order]
+    date_rows = np.flatnonzero(columns.day >= 0)
+    rows = np.concatenate((rows, date_rows))
+    keys = np.concatenate((keys, len(features.vocabulary) + columns.day[date_rows]))  # same-day reports meet
+    n = features.n
+    code = np.sort(keys * n + columns.rank[rows])  # by block, then in date order
+    keys, rows = code // n, columns.in_date_order[code % n]
     pairs = []
     for step in range(1, NEIGHBOURS + 1):
         same_block = keys[step:] == keys[:-step]
@@ -272,25 +295,51 @@ def _candidate_pairs(features: _Features, mentions: list[Mention], order_rank):
         pairs.append(np.stack((np.minimum(a, b), np.maximum(a, b))))
     both = np.concatenate(pairs, axis=1) if pairs else np.zeros((2, 0), dtype=np.int64)
     both = both[:, both[0] != both[1]]
-    codes = _sorted_unique(both[0] * features.n + both[1])
-    return codes // features.n, codes % features.n
+    codes = _sorted_unique(both[0] * n + both[1])
+    return codes // n, codes % n
 
 
-def _date_order(mentions: list[Mention]):
-    """Each mention's rank in timeline order (as ``DateSpan.sort_key``, ties by position)."""
-    import numpy as np
+class _Columns:
+    """What the clustering needs of each mention besides its words, read in one pass: the date
+    window (day ordinals; open ends far out), the rank in timeline order (as
+    ``DateSpan.sort_key``, ties by position), which sentence of which article it quotes, and its
+    status.
 
-    never = dt.date.max.toordinal()
-    keys = np.empty((len(mentions), 3), dtype=np.int64)
-    for row, m in enumerate(mentions):
-        first = m.date.start or m.date.end
-        last = m.date.end or m.date.start
-        keys[row] = (first.toordinal() if first else never, last.toordinal() if last else never,
-                     PRECISION_RANK[m.date.precision])
-    order = np.lexsort((np.arange(len(mentions)), keys[:, 2], keys[:, 1], keys[:, 0]))
-    rank = np.empty(len(mentions), dtype=np.int64)
-    rank[order] = np.arange(len(mentions))
-    return rank
+    The window is the days a mention can be about, for the date guard. A vague span still bounds
+    one side: what "happened" in an article of 17 March, with no date, happened by 17 March, so
+    it is not the call that article expects on the 18th.
+    """
+
+    def __init__(self, mentions: list[Mention]):
+        import numpy as np
+
+        sentences: dict[str, dict[str, int]] = {}  # article -> quote -> id (ids unique, not dense)
+        fresh = count()
+        unknown = -1
+        # One flat run of numbers: each row's tuple is freed as soon as it is read, so none
+        # lives long enough to burden the garbage collector.
+        rows = np.fromiter(chain.from_iterable(
+            (d.start.toordinal() if d.start else unknown, d.end.toordinal() if d.end else unknown,
+             PRECISION_RANK[d.precision], d.vague,
+             sentences.setdefault(m.article, {}).setdefault(m.quote, next(fresh)),
+             _STATUS_CODE.get(m.status, 0))
+            for m, d in ((m, m.date) for m in mentions)), dtype=np.int64, count=6 * len(mentions)).reshape(-1, 6)
+        start, end, precision, vague, self.sentence, self.status = rows.T
+        has_start, has_end = start != unknown, end != unknown
+        self.window = np.stack((np.where(has_start, start, _OPEN[0]), np.where(has_end, end, _OPEN[1])), axis=1)
+        never = dt.date.max.toordinal()
+        first = np.where(has_start, start, np.where(has_end, end, never))
+        last = np.where(has_end, end, np.where(has_start, start, never))
+        order = np.lexsort((np.arange(len(mentions)), precision, last, first))
+        self.in_date_order = order
+        self.rank = np.empty(len(mentions), dtype=np.int64)
+        self.rank[order] = np.arange(len(mentions))
+        # Reports placed on a day or a week meet in blocking whatever their words.
+        self.day = np.where(has_start & has_end & (vague == 0) & (end - start < 7), start, unknown)
+
+
+_STATUS_CODE = {"happened": 1, "expected": 2}
+"""A pair whose codes multiply to 2 reports one thing as done and as planned."""
 
 
 class _Linker:
@@ -303,15 +352,13 @@ class _Linker:
       (``COHESION``, over up to ``COHESION_SAMPLE`` members of each), not merely one pair: one
       mention that resembles two happenings cannot chain them into one.
 
-    Components of one candidate pair cannot be refused by either guard and skip the loop.
+    Components that neither guard can split skip the loop (see ``_settled``).
     """
 
-    def __init__(self, features: _Features, pairs, scores, window, mentions: list[Mention],
-                 sentence, status):
-        self.features, self.window, self.mentions = features, window, mentions
-        self.sentence, self.status = sentence, status
+    def __init__(self, pairs, scores, window, mentions: list[Mention]):
+        self.pairs, self.scores, self.window, self.mentions = pairs, scores, window, mentions
         self.n = len(mentions)
-        self.known = dict(zip((pairs[0] * self.n + pairs[1]).tolist(), scores.tolist(), strict=True))
+        self.known: dict[int, float] = {}
 
     def cohesive(self, first: list[int], second: list[int]) -> bool:
         """Whether the two clusters' members are alike on average (see the class docstring)."""
@@ -326,27 +373,46 @@ class _Linker:
         count = min(len(first), COHESION_SAMPLE) * min(len(second), COHESION_SAMPLE)
         return total / count >= COHESION
 
-    def link(self, first, second, values, adjudicate: Adjudicator | None) -> list[int]:
+    def _settled(self, label, first, second, adjudicate: Adjudicator | None):
+        """Components that merge whole in any order: one pair, or every two mentions linked
+        with compatible dates. Date windows that meet pairwise share a day (Helly's theorem on a
+        line), and every average of scores at or above SAME_EVENT passes COHESION. With an
+        adjudicator none are: unsure pairs must be put to it."""
+        import numpy as np
+
+        n = self.n
+        size = np.bincount(label, minlength=n)
+        if adjudicate is not None:
+            return np.zeros(n, dtype=bool)
+        window = self.window
+        agree = np.maximum(window[first, 0], window[second, 0]) <= np.minimum(window[first, 1], window[second, 1])
+        links = np.bincount(label[first], minlength=n)
+        clashes = np.bincount(label[first][~agree], minlength=n)
+        return (size == 2) | ((links == size * (size - 1) // 2) & (clashes == 0))
+
+    def link(self, first, second, values, adjudicate: Adjudicator | None):
         """Each mention's cluster, as a representative index."""
         import numpy as np
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
-        n = len(self.mentions)
+        n = self.n
         _, label = connected_components(coo_matrix((np.ones(len(first)), (first, second)), shape=(n, n)),
                                         directed=False)
-        one_pair = np.bincount(label, minlength=n) == 2
-        if adjudicate is not None:
-            one_pair[:] = False
-        parent = list(range(n))
-        alone = one_pair[label[first]]
-        for i, j, value in zip(first[alone].tolist(), second[alone].tolist(), values[alone].tolist(), strict=True):
-            if self._dates_agree(i, j) or value >= STRONG_TEXT:
-                parent[max(i, j)] = min(i, j)
-        loop = ~one_pair[label[first]]
+        settled = self._settled(label, first, second, adjudicate)
+        lowest = np.full(n, n)
+        np.minimum.at(lowest, label, np.arange(n))
+        parent = np.where(settled[label], lowest[label], np.arange(n)).tolist()
+        loop = ~settled[label[first]]
+        # Cohesion needs the scores of all candidate pairs inside the components left to link.
+        a, b = self.pairs
+        inside = (label[a] == label[b]) & ~settled[label[a]]
+        self.known = dict(zip((a[inside] * n + b[inside]).tolist(), self.scores[inside].tolist(), strict=True))
         order = np.lexsort((second[loop], first[loop], -values[loop]))
-        bounds = {i: (int(self.window[i, 0]), int(self.window[i, 1])) for i in range(n)}
-        members = {i: [i] for i in range(n)}
+        # Plain lists of numbers and lists made only on a merge: few container objects for the
+        # garbage collector to walk through.
+        lows, highs = self.window[:, 0].tolist(), self.window[:, 1].tolist()
+        members: dict[int, list[int]] = {}
 
         def find(x: int) -> int:
             while parent[x] != x:
@@ -359,55 +425,82 @@ class _Linker:
             root_i, root_j = find(i), find(j)
             if root_i == root_j:
                 continue
-            (lo_i, hi_i), (lo_j, hi_j) = bounds[root_i], bounds[root_j]
-            agree = max(lo_i, lo_j) <= min(hi_i, hi_j)
-            if not agree and value < STRONG_TEXT:
+            low, high = max(lows[root_i], lows[root_j]), min(highs[root_i], highs[root_j])
+            if low > high and value < STRONG_TEXT:
                 continue
-            if not self.cohesive(members[root_i], members[root_j]):
+            cluster_i, cluster_j = members.get(root_i) or [root_i], members.get(root_j) or [root_j]
+            if not self.cohesive(cluster_i, cluster_j):
                 continue
             if value < SAME_EVENT and (adjudicate is None or not adjudicate(self.mentions[i], self.mentions[j])):
                 continue
             root, child = min(root_i, root_j), max(root_i, root_j)
             parent[child] = root
-            members[root] += members.pop(child)
-            if agree:
-                bounds[root] = (max(lo_i, lo_j), min(hi_i, hi_j))
+            members.pop(child, None)
+            members[root] = cluster_i + cluster_j if root == root_i else cluster_j + cluster_i
+            if low <= high:
+                lows[root], highs[root] = low, high
         return [find(i) for i in range(n)]
 
-    def _dates_agree(self, i: int, j: int) -> bool:
-        return max(self.window[i, 0], self.window[j, 0]) <= min(self.window[i, 1], self.window[j, 1])
+
+def _score_pairs(features: _Features, columns: _Columns, first, second):
+    """Every candidate pair's score, in batches (bounded memory) on a few threads: the sparse
+    products run in scipy's compiled code, which lets other threads run meanwhile."""
+    import numpy as np
+
+    values = np.empty(len(first))
+    sentence, status = columns.sentence, columns.status
+
+    def score(start: int) -> None:
+        a, b = first[start:start + PAIR_BATCH], second[start:start + PAIR_BATCH]
+        values[start:start + PAIR_BATCH] = features.scores(a, b, sentence[a] == sentence[b],
+                                                           (status[a] * status[b]) == 2)
+
+    starts = range(0, len(first), PAIR_BATCH)
+    workers = min(SCORING_THREADS, os.cpu_count() or 1, len(starts))
+    if workers <= 1:
+        for start in starts:
+            score(start)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(score, starts))
+    return values
 
 
 def cluster(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None) -> list[list[Mention]]:
-    """Group mentions of the same event. Deterministic and independent of input order."""
+    """Group mentions of the same event. Deterministic and independent of input order.
+
+    The same text of one article with the same title, time expression and status, given more
+    than once (by overlapping chunks: extraction keeps one per chunk), is one report and is
+    linked once: a title copied from that text is no evidence, so the copies could not
+    otherwise be told to belong together.
+    """
+    ordered = sorted(mentions, key=_canonical)
+    first_copy: dict[str, int] = {}
+    copy_of = [first_copy.setdefault(
+        f"{m.article}\x00{m.title.casefold()}\x00{m.when.casefold()}\x00{m.status}\x00{m.quote}", i)
+               for i, m in enumerate(ordered)]
+    reports = [m for i, m in enumerate(ordered) if copy_of[i] == i]
+    place = {index: k for k, index in enumerate(first_copy.values())}
+    parent = _link(reports, adjudicate) if len(reports) > 1 else list(range(len(reports)))
+    groups: dict[int, list[Mention]] = defaultdict(list)
+    for index, mention in enumerate(ordered):
+        groups[parent[place[copy_of[index]]]].append(mention)
+    return list(groups.values())
+
+
+def _link(reports: list[Mention], adjudicate: Adjudicator | None) -> list[int]:
+    """Each report's cluster, as the index of a representative (reports in canonical order)."""
     import numpy as np
 
-    ordered = sorted(mentions, key=_canonical)
-    if len(ordered) < 2:
-        return [[m] for m in ordered]
-    features = _Features(ordered)
-    window = np.array([_window(m.date) for m in ordered], dtype=np.int64)
-    order_rank = _date_order(ordered)
-    first, second = _candidate_pairs(features, ordered, order_rank)
-
-    sentence_ids: dict[tuple[str, str], int] = {}
-    sentence = np.array([sentence_ids.setdefault((m.article, m.quote), len(sentence_ids)) for m in ordered])
-    status = np.array([{"happened": 1, "expected": 2}.get(m.status, 0) for m in ordered])
-    values = np.empty(len(first))
-    for start in range(0, len(first), PAIR_BATCH):
-        part = slice(start, start + PAIR_BATCH)
-        a, b = first[part], second[part]
-        values[part] = features.scores(a, b, sentence[a] == sentence[b], (status[a] * status[b]) == 2)
-    linker = _Linker(features, (first, second), values, window, ordered, sentence, status)
+    features, columns = _Features(reports), _Columns(reports)
+    window = columns.window
+    first, second = _candidate_pairs(features, columns)
+    values = _score_pairs(features, columns, first, second)
+    linker = _Linker((first, second), values, window, reports)
     apart = (window[first, 0] > window[second, 1]) | (window[second, 0] > window[first, 1])
     # Without an adjudicator, unsure pairs can never merge: drop them before the loop.
     keep = values >= np.where(apart, STRONG_TEXT, UNSURE if adjudicate else SAME_EVENT)
-    parent = linker.link(first[keep], second[keep], values[keep], adjudicate)
-
-    groups: dict[int, list[Mention]] = defaultdict(list)
-    for index, mention in enumerate(ordered):
-        groups[parent[index]].append(mention)
-    return list(groups.values())
+    return linker.link(first[keep], second[keep], values[keep], adjudicate)
 
 
 # --- building events -------------------------------------------------------------------------
@@ -421,12 +514,12 @@ def _best_date(mentions: list[Mention]) -> tuple[DateSpan, Conflict | None]:
         if vague:
             return min(vague, key=lambda d: (d.width_days(), d.sort_key())), None
         return mentions[0].date, None
-    bounds = [_bounds(m.date) for m in placed]
-    latest_start = max(lo for lo, _ in bounds)
-    earliest_end = min(hi for _, hi in bounds)
+    lows = [m.date.start.toordinal() if m.date.start else _OPEN[0] for m in placed]
+    highs = [m.date.end.toordinal() if m.date.end else _OPEN[1] for m in placed]
+    latest_start, earliest_end = max(lows), min(highs)
     # A span overlaps every other one exactly when it starts by the earliest end and ends after
     # the latest start.
-    consistent = [m for m, (lo, hi) in zip(placed, bounds, strict=True) if lo <= earliest_end and hi >= latest_start]
+    consistent = [m for m, lo, hi in zip(placed, lows, highs, strict=True) if lo <= earliest_end and hi >= latest_start]
     if consistent:
         best = min(consistent, key=lambda m: (m.date.width_days(), m.date.sort_key(), m.article))
         return best.date, None
@@ -441,11 +534,9 @@ def _best_date(mentions: list[Mention]) -> tuple[DateSpan, Conflict | None]:
                                  values=dict(sorted(values.items())))
 
 
-_DIGIT = re.compile(r"\d")
 _FIGURE = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:[- ](?:per ?cent|%))?\s+([A-Za-z][A-Za-z-]+)")
 _ROLE_WORDS = ("President", "Minister", "Secretary", "Chancellor", "Envoy", "envoy", "Spokesperson",
                "spokesperson", "Adviser", "adviser", "Prime", "King", "Leader", "Governor", "Senator")
-_ROLE_HINT = re.compile("|".join(_ROLE_WORDS))
 _PERSON_WITH_ROLE = re.compile(
     r"((?:Former |former |Ex-|ex-)?(?:[A-Z][\w.'-]*\.? ){0,4}?(?:" + "|".join(_ROLE_WORDS)
     + r")(?: [A-Z][\w.'-]*)*?) ((?:[A-Z][a-z]+ )?[A-Z][a-z]+)\b"
@@ -495,23 +586,33 @@ TITLE_CANDIDATES = 8
 def _title(mentions: list[Mention]) -> str:
     """The most central of the most frequent titles (closest to the others), so a large
     cluster costs a bounded number of comparisons."""
-    counts = Counter(m.title for m in mentions)
+    import numpy as np
+
+    counts: dict[str, int] = {}
+    for m in mentions:
+        counts[m.title] = counts.get(m.title, 0) + 1
     if len(counts) == 1:
         return mentions[0].title
     titles = sorted(counts, key=lambda t: (-counts[t], t))[:TITLE_CANDIDATES]
-    weights = [counts[t] for t in titles]
-    similarity = process.cdist(titles, titles, scorer=fuzz.token_set_ratio)
-    centrality = [sum(row[k] * weights[k] for k in range(len(titles)) if k != i) + 100 * weights[i]
-                  for i, row in enumerate(similarity.tolist())]
+    weights = np.array([counts[t] for t in titles], dtype=np.float64)
+    if len(titles) == 2:  # the same sums as below, without a matrix
+        similarity = fuzz.token_set_ratio(*titles)
+        centrality = [similarity * weights[1] + 100 * weights[0], similarity * weights[0] + 100 * weights[1]]
+        return titles[max(range(2), key=lambda i: (centrality[i], -len(titles[i]), titles[i]))]
+    similarity = process.cdist(titles, titles, scorer=fuzz.token_set_ratio, dtype=np.float64)
+    np.fill_diagonal(similarity, 100.0)
+    centrality = (similarity @ weights).tolist()
     best = max(range(len(titles)), key=lambda i: (centrality[i], -len(titles[i]), titles[i]))
     return titles[best]
 
 
 def _actors(mentions: list[Mention]) -> list[str]:
-    spellings: dict[str, Counter] = defaultdict(Counter)
+    """Actors by how many mentions name them (case aside), each in its most frequent spelling."""
+    spellings: dict[str, dict[str, int]] = {}
     for m in mentions:
         for actor in m.actors:
-            spellings[actor.lower()][actor] += 1
+            forms = spellings.setdefault(actor.lower(), {})
+            forms[actor] = forms.get(actor, 0) + 1
     ranked = sorted(spellings.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
     return [max(forms.items(), key=lambda f: (f[1], f[0]))[0] for _, forms in ranked]
 
@@ -537,9 +638,9 @@ def build_event(mentions: list[Mention]) -> Event:
     if len({m.article for m in ordered}) > 1:  # one source cannot disagree with itself
         # Cheap tests on all the quotes at once before the slower patterns run on each.
         quotes = "\n".join(m.quote for m in ordered)
-        if _DIGIT.search(quotes) and (figures := _figures(ordered)):
+        if any(digit in quotes for digit in "0123456789") and (figures := _figures(ordered)):
             conflicts.append(figures)
-        if _ROLE_HINT.search(quotes) and (titles := _titles(ordered)):
+        if any(role in quotes for role in _ROLE_WORDS) and (titles := _titles(ordered)):
             conflicts.append(titles)
     identity = hashlib.sha256("|".join(f"{m.article}:{m.offset}:{m.title}" for m in ordered).encode())
     return Event(
