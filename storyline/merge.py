@@ -98,9 +98,9 @@ def _sorted_unique(values):
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
-_ASCII_PUNCTUATION = bytes(b if chr(b).isalnum() or b in (0x00, 0x2D) or b >= 0x80 else 0x20 for b in range(256))
-"""A byte table: ASCII punctuation and spaces become spaces; letters, digits, hyphens, the
-separator and the bytes of non-ASCII characters stay."""
+_ASCII_PUNCTUATION = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "\x00-")})
+"""ASCII punctuation and spaces become spaces; letters, digits, hyphens, the separator and all
+non-ASCII characters stay (an ASCII-only table keeps ``str.translate`` on its fast path)."""
 _WIDE_PUNCTUATION = "’‘“”–—…«»„‚·•"
 
 
@@ -122,17 +122,19 @@ class _Tokens(NamedTuple):
 def _flat(texts: list[str]) -> _Tokens:
     """All words of all texts in one list, coded.
 
-    Built for 100,000 mentions: one byte-table ``translate`` and one ``split`` over all texts
+    Built for 100,000 mentions: one table ``translate`` and one ``split`` over all texts
     joined, instead of a regular expression and a list per text, and one dictionary lookup per
     word. Few container objects are made, so the cyclic garbage collector has little to walk
     through (the merge used to pause it).
     """
     import numpy as np
 
-    joined = f" {_SEPARATOR} ".join(t.replace(_SEPARATOR, " ") for t in texts)
+    joined = f" {_SEPARATOR} ".join(texts)
+    if joined.count(_SEPARATOR) != len(texts) - 1:  # a text holds the separator: take it out
+        joined = f" {_SEPARATOR} ".join(t.replace(_SEPARATOR, " ") for t in texts)
     for mark in _WIDE_PUNCTUATION:
         joined = joined.replace(mark, " ")
-    words = joined.encode("utf-8").translate(_ASCII_PUNCTUATION).decode("utf-8").split()
+    words = joined.translate(_ASCII_PUNCTUATION).split()
     distinct = list(set(words))
     code = {word: i for i, word in enumerate(distinct)}
     codes = np.fromiter(map(code.__getitem__, words), dtype=np.int64, count=len(words))
@@ -172,11 +174,13 @@ class _Features:
 
     def __init__(self, mentions: list[Mention]):
         import numpy as np
+        from scipy.sparse import csr_matrix
 
         self.n = n = len(mentions)
         quotes, titles = _flat([m.quote for m in mentions]), _flat([m.title for m in mentions])
-        actor_names = [a for m in mentions for a in m.actors]
-        actor_rows = np.repeat(np.arange(n), [len(m.actors) for m in mentions])
+        actor_lists = [m.actors for m in mentions]
+        actor_names = list(chain.from_iterable(actor_lists))
+        actor_rows = np.repeat(np.arange(n), list(map(len, actor_lists)))
         actor_key = {a: _actor_key(a) for a in set(actor_names)}
         # What each distinct written word stands for. Words: stems of content words. Names: the
         # quote's capitalised words that are not common words (a rule rather than a tagger: news
@@ -204,18 +208,20 @@ class _Features:
                  "names": (np.concatenate((quote_names[0], actors[0])), np.concatenate((quote_names[1], actors[1]))),
                  "numbers": entries(quotes, number)}
         self.informative_title = ~_copied_titles(quotes, titles)
-        self.words = self._matrix((np.concatenate([rows for rows, _ in kinds.values()]),
-                                   np.concatenate([ids for _, ids in kinds.values()])))
-        self.frequency = np.bincount(self.words.indices, minlength=len(self.vocabulary))
-        self.idf = np.log((n + 1) / np.maximum(self.frequency, 1))
         # All four kinds side by side in one matrix, so a batch of pairs is compared in one
         # product; ``self.columns`` sums what a pair shares per kind: the IDF of shared words,
         # names and title words, and the count of shared numbers.
-        width = len(self.vocabulary)
+        width = max(len(self.vocabulary), 1)
         self.stacked = self._matrix((np.concatenate([rows for rows, _ in kinds.values()]),
                                      np.concatenate([ids + k * width for k, (_, ids) in enumerate(kinds.values())])),
                                     width=4 * width)
-        self.columns = np.zeros((4 * width, 4))
+        # Every token of every kind once per mention: the same rows folded onto one vocabulary.
+        self.words = csr_matrix((self.stacked.data.copy(), self.stacked.indices % width, self.stacked.indptr.copy()),
+                                shape=(n, width))
+        self.words.sum_duplicates()
+        self.frequency = np.bincount(self.words.indices, minlength=len(self.vocabulary))
+        self.idf = np.log((n + 1) / np.maximum(self.frequency, 1))
+        self.columns = np.zeros((4 * width, 4), dtype=np.float32)  # single precision: less to move
         for k, kind in enumerate(kinds):
             self.columns[k * width:(k + 1) * width, k] = 1.0 if kind == "numbers" else self.idf
         self.totals = self.stacked @ self.columns
@@ -226,7 +232,8 @@ class _Features:
         from scipy.sparse import csr_matrix
 
         rows, ids = entries
-        matrix = csr_matrix((np.ones(len(ids)), (rows, ids)), shape=(self.n, max(width or len(self.vocabulary), 1)))
+        matrix = csr_matrix((np.ones(len(ids), dtype=np.float32), (rows, ids)),
+                            shape=(self.n, max(width or len(self.vocabulary), 1)))
         matrix.sum_duplicates()
         matrix.data[:] = 1.0
         return matrix
