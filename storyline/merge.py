@@ -174,7 +174,6 @@ class _Features:
 
     def __init__(self, mentions: list[Mention]):
         import numpy as np
-        from scipy.sparse import csr_matrix
 
         self.n = n = len(mentions)
         quotes, titles = _flat([m.quote for m in mentions]), _flat([m.title for m in mentions])
@@ -208,20 +207,26 @@ class _Features:
                  "names": (np.concatenate((quote_names[0], actors[0])), np.concatenate((quote_names[1], actors[1]))),
                  "numbers": entries(quotes, number)}
         self.informative_title = ~_copied_titles(quotes, titles)
-        # All four kinds side by side in one matrix, so a batch of pairs is compared in one
-        # product; ``self.columns`` sums what a pair shares per kind: the IDF of shared words,
-        # names and title words, and the count of shared numbers.
+        self._weigh(kinds)
+
+    def _weigh(self, kinds: dict[str, tuple]) -> None:
+        """The kinds of evidence side by side in one matrix, so a batch of pairs is compared in
+        one product; ``self.columns`` sums what a pair shares per kind: the IDF of shared words,
+        names and title words, and the count of shared numbers."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
         width = max(len(self.vocabulary), 1)
         self.stacked = self._matrix((np.concatenate([rows for rows, _ in kinds.values()]),
                                      np.concatenate([ids + k * width for k, (_, ids) in enumerate(kinds.values())])),
-                                    width=4 * width)
+                                    width=len(kinds) * width)
         # Every token of every kind once per mention: the same rows folded onto one vocabulary.
         self.words = csr_matrix((self.stacked.data.copy(), self.stacked.indices % width, self.stacked.indptr.copy()),
-                                shape=(n, width))
+                                shape=(self.n, width))
         self.words.sum_duplicates()
-        self.frequency = np.bincount(self.words.indices, minlength=len(self.vocabulary))
-        self.idf = np.log((n + 1) / np.maximum(self.frequency, 1))
-        self.columns = np.zeros((4 * width, 4), dtype=np.float32)  # single precision: less to move
+        self.frequency = np.bincount(self.words.indices, minlength=width)
+        self.idf = np.log((self.n + 1) / np.maximum(self.frequency, 1))
+        self.columns = np.zeros((len(kinds) * width, len(kinds)), dtype=np.float32)  # single precision: less to move
         for k, kind in enumerate(kinds):
             self.columns[k * width:(k + 1) * width, k] = 1.0 if kind == "numbers" else self.idf
         self.totals = self.stacked @ self.columns
@@ -247,7 +252,7 @@ class _Features:
         shared = self.frequency[ids] > 1
         rows, ids = rows[shared], ids[shared]
         # Sort on one integer (row, then rarity: frequency, then id): faster than a lexsort.
-        width = len(self.vocabulary)
+        width = self.words.shape[1]
         by_rarity = np.lexsort((np.arange(width), self.frequency))
         rarity = np.empty(width, dtype=np.int64)
         rarity[by_rarity] = np.arange(width)
@@ -291,7 +296,7 @@ def _candidate_pairs(features: _Features, columns: _Columns):
     rows, keys = features.block_keys()
     date_rows = np.flatnonzero(columns.day >= 0)
     rows = np.concatenate((rows, date_rows))
-    keys = np.concatenate((keys, len(features.vocabulary) + columns.day[date_rows]))  # same-day reports meet
+    keys = np.concatenate((keys, features.words.shape[1] + columns.day[date_rows]))  # same-day reports meet
     n = features.n
     code = np.sort(keys * n + columns.rank[rows])  # by block, then in date order
     keys, rows = code // n, columns.in_date_order[code % n]

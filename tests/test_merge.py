@@ -186,6 +186,21 @@ def test_result_does_not_depend_on_input_order(order):
     assert [e.model_dump() for e in merge(PAIRS[i][1] for i in order)] == [e.model_dump() for e in baseline]
 
 
+_WORDS = st.sampled_from(["the", "a", "of", "Putin", "putin", "talks", "90", "", "\x00", "—", "Kyiv's", "é"])
+_TEXT = st.lists(_WORDS, max_size=6).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), _TEXT, _TEXT, st.sampled_from(["happened", "expected"])),
+                min_size=0, max_size=8))
+def test_any_mentions_end_in_exactly_one_event_each(rows):
+    """Texts of only common words, empty texts, the joining character, odd punctuation (each
+    mention at its own offset, so none is a copy of another)."""
+    given_mentions = [Mention(article=a, quote=q, title=t, status=s, offset=i) for i, (a, q, t, s) in enumerate(rows)]
+    kept = sorted((m.article, m.offset) for e in merge(given_mentions) for m in e.mentions)
+    assert kept == sorted((m.article, m.offset) for m in given_mentions)
+
+
 def _unsure_pair() -> list[Mention]:
     """Two reports alike enough to be unsure about (a score between UNSURE and SAME_EVENT)."""
     return [_mention("a", "The mayor opened the new bridge over the river with a ceremony.", "Mayor opens bridge"),
