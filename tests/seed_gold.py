@@ -3,13 +3,15 @@ reports an event, grouped by hand into happenings, with one clean title per happ
 
 Quotes are verbatim from ``seeds/``; the time expression is the one written in the quote; dates
 are resolved as the pipeline does. ``mentions("weak")`` titles each mention by its quote's first
-ten words instead, as a small model often does. This is the set the merge thresholds are tuned
+ten words instead, as a small model often does; ``mentions("labels")`` gives every report of an
+article one label, as the small models did on these articles. This is the set the merge thresholds are tuned
 on; ``benchmarks/merge_quality.py`` checks them on Timeline17 articles they were not tuned on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from typing import Literal
 
 from storyline.extract import date_mention
@@ -192,13 +194,31 @@ def weak_title(quote: str) -> str:
     return " ".join(quote.split()[:10])
 
 
-def mentions(titles: Literal["clean", "weak"] = "clean") -> list[tuple[str, Mention]]:
+LABELS = ("Council approves budget", "Ceremony", "ongoing", "happened", "Budget approved")
+"""Titles SmolLM2-135M and Gemma-3-270m gave to most of what a seed article reports (the first is
+the extraction prompt's own example)."""
+
+
+def label_title(article: str) -> str:
+    """One of LABELS for every report of an article, as a small model often writes."""
+    return LABELS[zlib.crc32(article.encode()) % len(LABELS)]
+
+
+Titles = Literal["clean", "weak", "labels"]
+
+
+def title_for(titles: Titles, clean: str, quote: str, article: str) -> str:
+    """The clean title, the quote's first ten words, or the article's label."""
+    return {"clean": clean, "weak": weak_title(quote), "labels": label_title(article)}[titles]
+
+
+def mentions(titles: Titles = "clean") -> list[tuple[str, Mention]]:
     """(happening, mention) pairs, in article order within each happening."""
     found = []
     for label, (title, reports) in HAPPENINGS.items():
         for article, quote, when, status in reports:
             found.append((label, Mention(
-                article=IDS[article], quote=quote, title=title if titles == "clean" else weak_title(quote),
+                article=IDS[article], quote=quote, title=title_for(titles, title, quote, IDS[article]),
                 when=when, status=status, date=date_mention(when, quote, status, PUBLISHED[article]),
                 offset=SEED_TEXTS[article].index(quote),
             )))

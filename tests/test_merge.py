@@ -110,6 +110,88 @@ def test_a_title_that_copies_its_quote_is_no_evidence():
     assert _grouping(cluster(m for _, m in PAIRS)) != _grouping(cluster(untitled))
 
 
+def test_a_title_not_about_its_quote_is_no_evidence():
+    """Small models give one label to unrelated reports: the prompt's own example, a word like
+    "Ceremony", "ongoing". Such a title shares no word with its quote and glues nothing."""
+    story = [m for _, m in PAIRS[:10]]
+    drones = _mention("a", "Russia launched 90 drones at nine Ukrainian regions on Sunday.", "Ceremony")
+    kremlin = _mention("b", "The Kremlin declined to comment on the remarks about land.", "Ceremony")
+    events = merge([drones, kremlin, *story])
+    assert not any(drones in e.mentions and kremlin in e.mentions for e in events)
+    untitled = _grouping(cluster(m.model_copy(update={"title": ""}) for _, m in PAIRS))
+    example = [m.model_copy(update={"title": "Council approves budget"}) for _, m in PAIRS]
+    labels = ["Ceremony", "ongoing", "happened", "Statement", "Event"]
+    per_article = [m.model_copy(update={"title": labels[int(m.article[:3]) % 5]}) for _, m in PAIRS]
+    assert _grouping(cluster(example)) == _grouping(cluster(per_article)) == untitled
+
+
+def test_one_title_given_to_most_of_a_story_is_no_evidence():
+    """A title about the story rather than one happening (its words are in many quotes) is
+    given to everything: equal titles then say nothing, and the mentions group as untitled."""
+    untitled = _grouping(cluster(m.model_copy(update={"title": ""}) for _, m in PAIRS))
+    story_title = [m.model_copy(update={"title": "Trump and Putin to discuss the war in Ukraine"}) for _, m in PAIRS]
+    assert _grouping(cluster(story_title)) == untitled
+    # Given to the reports of some happenings only (at most 28% of any article: no label), still
+    # no evidence.
+    picked = {(article, label) for label, (_, reports) in list(HAPPENINGS.items())[2::4] for article, *_ in reports}
+    few = [m.model_copy(update={"title": "Trump and Putin to discuss the war in Ukraine" if (m.article[:3], label)
+                                in picked else ""}) for label, m in PAIRS]
+    assert _grouping(cluster(few)) == untitled
+
+
+def test_a_title_on_most_of_an_article_is_a_label(monkeypatch):
+    """Each article's reports all titled alike, in words their quotes share: with the group test
+    switched off, the label rule alone keeps them apart (they group as untitled)."""
+    from storyline import merge as merge_module
+
+    monkeypatch.setattr(merge_module, "TITLE_COHESION", -1.0)
+    untitled = _grouping(cluster(m.model_copy(update={"title": ""}) for _, m in PAIRS))
+    labelled = [m.model_copy(update={"title": f"Trump Putin Ukraine ceasefire war {m.article[:3]}"}) for _, m in PAIRS]
+    assert _grouping(cluster(labelled)) == untitled
+
+
+def test_an_event_is_never_named_by_a_title_not_about_it():
+    story = [m for _, m in PAIRS[:10]]
+    sunday = _day(dt.date(2025, 3, 16))
+    first = _mention("a", "Russia launched 90 Iranian-made Shahed drones at nine Ukrainian regions on Sunday night.",
+                     "Ceremony", date=sunday)
+    second = _mention("b", "Moscow fired 90 Shahed drones on nine regions of Ukraine overnight into Sunday.",
+                      "Ceremony", date=sunday)
+
+    def event_of(mentions: list[Mention]):
+        (event,) = [e for e in merge([*mentions, *story]) if first in e.mentions]
+        assert all(m in event.mentions for m in mentions)
+        return event
+
+    # Named by the opening twelve words of its first quote, not by the label.
+    assert event_of([first, second]).title == ("Russia launched 90 Iranian-made Shahed drones at nine Ukrainian "
+                                               "regions on Sunday…")
+    titled = second.model_copy(update={"title": "Russian drones hit nine regions"})
+    assert event_of([first, titled]).title == "Russian drones hit nine regions"
+
+
+def _bridge_reports(title: str) -> list[Mention]:
+    return [_mention("a", "The mayor cut the ribbon on the new bridge.", title),
+            _mention("b", "Crowds gathered by the river for the bridge opening.", title),
+            _mention("c", "Residents walked across the bridge for the first time.", title)]
+
+
+def test_a_title_its_quotes_bear_out_still_counts():
+    """Three reports in different words (no two alike enough on their words alone), with one
+    title each quote bears out ("Zelensky" and "Zelenskiy" agree as the same word)."""
+    story = [m for _, m in PAIRS[:10]]
+
+    def together(reports: list[Mention]) -> int:
+        """The most of ``reports`` that one event holds."""
+        return max(sum(r in e.mentions for r in reports) for e in merge([*reports, *story]))
+
+    assert together(_bridge_reports("Mayor opens river bridge")) == 3
+    assert together(_bridge_reports("Council approves budget")) == 1
+    clash = [_mention("a", "His recent meeting with Zelenskiy ended early.", "Trump and Zelensky clash"),
+             _mention("b", "Trump berated the Ukrainian president in the Oval Office.", "Trump and Zelensky clash")]
+    assert together(clash) == 2
+
+
 def test_one_report_from_overlapping_chunks_is_one_event_whatever_its_title():
     quote = "The Kremlin confirmed the upcoming call but declined to comment on land."
     report = Mention(article="x", chunk=0, offset=40, quote=quote, title="The Kremlin confirmed the upcoming call")
