@@ -657,11 +657,16 @@ def _link(reports: list[Mention], adjudicate: Adjudicator | None) -> tuple[list[
 
 def _best_date(mentions: list[Mention]) -> tuple[DateSpan, Conflict | None]:
     """The most precise span consistent with every placed mention; a conflict if there is none."""
-    placed = [m for m in mentions if m.date.is_known and not m.date.vague]
+    placed, vague = [], []
+    for m in mentions:
+        date = m.date
+        if date.start is not None or date.end is not None:
+            (vague if date.vague else placed).append(m)
+    if len(placed) == 1:
+        return placed[0].date, None
     if not placed:
-        vague = [m.date for m in mentions if m.date.is_known]
         if vague:
-            return min(vague, key=lambda d: (d.width_days(), d.sort_key())), None
+            return min((m.date for m in vague), key=lambda d: (d.width_days(), d.sort_key())), None
         return mentions[0].date, None
     lows = [m.date.start.toordinal() if m.date.start else _OPEN[0] for m in placed]
     highs = [m.date.end.toordinal() if m.date.end else _OPEN[1] for m in placed]
@@ -743,11 +748,13 @@ def _title(mentions: list[Mention], trust: dict[int, int] | None = None) -> str:
     import numpy as np
 
     if trust is not None:
-        best = max(trust.get(id(m), TITLE_COUNTS) for m in mentions)
+        levels = [trust.get(id(m), TITLE_COUNTS) for m in mentions]
+        best = max(levels)
         if best == TITLE_UNRELATED:
             words = mentions[0].quote.split()
             return " ".join(words[:QUOTE_TITLE_WORDS]) + ("…" if len(words) > QUOTE_TITLE_WORDS else "")
-        mentions = [m for m in mentions if trust.get(id(m), TITLE_COUNTS) == best]
+        if min(levels) != best:
+            mentions = [m for m, level in zip(mentions, levels, strict=True) if level == best]
     counts: dict[str, int] = {}
     for m in mentions:
         counts[m.title] = counts.get(m.title, 0) + 1
