@@ -393,7 +393,9 @@ class _Features:
         shared IDF over the smaller quote's), the names' and the titles' shared words (Jaccard),
         whether they share a number, less a penalty where one reports as done what the other
         reports as planned. Mentions quoting the same sentence of one article prove nothing by
-        their quote (one sentence can report several events): for them only the titles count."""
+        their quote when their titles, both about that sentence, differ (one sentence can report
+        several events): then only the titles count. Where the titles cannot tell them apart
+        (equal, or labels), it is one report, and the quote counts as usual."""
         import numpy as np
 
         def ratio(shared, total):
@@ -402,14 +404,18 @@ class _Features:
         shared = np.asarray(self.stacked[first].multiply(self.stacked[second]) @ self.columns)
         quote, title, names, numbers = shared.T
         (qa, ta, na, _), (qb, tb, nb, _) = self.totals[first].T, self.totals[second].T
-        evidence = np.where(same_sentence, 0.0, WEIGHTS["quote_overlap"] * ratio(quote, np.minimum(qa, qb))
+        # A title that only repeats its quote's words (as small models often write) is no
+        # evidence of its own (nor are the others of distrust_loose_titles): such pairs are
+        # scored on the articles' words alone.
+        titled = self.informative_title[first] & self.informative_title[second] & titles
+        title_similarity = ratio(title, ta + tb - title)
+        about = self.informative_title | self.copied_title
+        told_apart = same_sentence & about[first] & about[second] & (title_similarity < 1.0) & titles
+        evidence = np.where(told_apart, 0.0, WEIGHTS["quote_overlap"] * ratio(quote, np.minimum(qa, qb))
                             + WEIGHTS["names"] * ratio(names, na + nb - names)
                             + WEIGHTS["numbers"] * (numbers > 0))
-        # A title that only repeats its quote's words (as small models often write) is no
-        # evidence of its own: such pairs are scored on the articles' words alone.
-        titled = self.informative_title[first] & self.informative_title[second] & titles
         title_weight = WEIGHTS["title"] * titled
-        score = evidence + title_weight * ratio(title, ta + tb - title) - WEIGHTS["status_clash"] * status_clash
+        score = evidence + title_weight * title_similarity - WEIGHTS["status_clash"] * status_clash
         return score / (_CONTENT_SCALE + title_weight)
 
 

@@ -86,6 +86,20 @@ def test_one_sentence_can_report_two_events():
     assert sorted(e.title for e in events) == ["BP sets up $20bn fund", "BP suspends dividend"]
 
 
+def test_one_sentence_twice_under_labels_is_one_event():
+    """Extracted twice by a small model, under labels that cannot tell two events apart: one
+    event, so its quote is not shown twice. Titles that copy different parts of the sentence
+    still tell two events apart."""
+    quote = "BP suspended its dividend and agreed to set up a $20 billion fund."
+    twice = [_mention("a", quote, "Council approves budget"), _mention("a", quote, "Budget approved", status="ongoing")]
+    (event,) = merge(twice)
+    assert event.title == "BP suspended its dividend and agreed to set up a $20 billion…"
+    parts = [_mention("a", quote, "BP suspended its dividend"), _mention("a", quote, "set up a $20 billion fund")]
+    assert sorted(e.title for e in merge(parts)) == ["BP suspended its dividend", "set up a $20 billion fund"]
+    same_part = [parts[0], parts[0].model_copy(update={"status": "ongoing"})]
+    assert len(merge(same_part)) == 1
+
+
 def test_the_same_report_twice_is_kept_once():
     mention = _mention("a", "The minister resigned on Monday.", "Minister resigns", date=_day(MON))
     other = _mention("b", "On Monday the minister stepped down.", "Minister resigns", date=_day(MON))
