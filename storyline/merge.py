@@ -274,23 +274,29 @@ class _Features:
         self.informative_title &= ~labels
 
     def _distrust_loose_groups(self, key, columns: _Columns) -> None:
+        """The group test of distrust_loose_titles, on all groups at once."""
         import numpy as np
 
         rows = np.flatnonzero(self.informative_title)
-        order = np.lexsort((rows, key[rows]))
+        order = np.lexsort((rows, key[rows]))  # by title, then in canonical order
         rows, key = rows[order], key[rows][order]
-        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1]))) if len(rows) else rows
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
         size = np.diff(np.concatenate((starts, [len(rows)])))
         shared = np.flatnonzero(size >= 3)
         if not len(shared):
             return
+        # Members spread over each group: in canonical order, neighbours are often one
+        # article's account of one thing, and would bear out any title.
         taken = np.minimum(size[shared], TITLE_SAMPLE)
         owner = np.repeat(shared, taken)
         within = np.arange(len(owner)) - np.repeat(np.cumsum(taken) - taken, taken)
         k = np.repeat(taken, taken)
-        at = lambda i: rows[starts[owner] + (i * size[owner]) // k]  # noqa: E731
-        first = np.concatenate((at(within), at(within)))
-        second = np.concatenate((at((within + 1) % k), at((within + k // 2) % k)))
+
+        def member(i):
+            return rows[starts[owner] + (i * size[owner]) // k]
+
+        first = np.concatenate((member(within), member(within)))
+        second = np.concatenate((member((within + 1) % k), member((within + k // 2) % k)))
         owner = np.concatenate((owner, owner))
         sentence, status = columns.sentence, columns.status
         values = self.scores(first, second, sentence[first] == sentence[second],
