@@ -298,9 +298,7 @@ class _Features:
         first = np.concatenate((member(within), member(within)))
         second = np.concatenate((member((within + 1) % k), member((within + k // 2) % k)))
         owner = np.concatenate((owner, owner))
-        sentence, status = columns.sentence, columns.status
-        values = self.scores(first, second, sentence[first] == sentence[second],
-                             (status[first] * status[second]) == 2, titles=False)
+        values = self.scores(first, second, *columns.relations(first, second), titles=False)
         agree = np.bincount(owner, values >= TITLE_COHESION, minlength=len(size))
         loose = (size >= 3) & (agree < TITLE_AGREEMENT * np.bincount(owner, minlength=len(size)))
         self.informative_title[rows[np.repeat(loose, size)]] = False
@@ -488,6 +486,11 @@ class _Columns:
         # Reports placed on a day or a week meet in blocking whatever their words.
         self.day = np.where(has_start & has_end & (vague == 0) & (end - start < 7), start, unknown)
 
+    def relations(self, first, second) -> tuple:
+        """For each pair: whether both quote the same sentence of one article, and whether one
+        reports as done what the other reports as planned."""
+        return self.sentence[first] == self.sentence[second], (self.status[first] * self.status[second]) == 2
+
 
 _STATUS_CODE = {"happened": 1, "expected": 2}
 """A pair whose codes multiply to 2 reports one thing as done and as planned."""
@@ -599,12 +602,10 @@ def _score_pairs(features: _Features, columns: _Columns, first, second):
     import numpy as np
 
     values = np.empty(len(first))
-    sentence, status = columns.sentence, columns.status
 
     def score(start: int) -> None:
         a, b = first[start:start + PAIR_BATCH], second[start:start + PAIR_BATCH]
-        values[start:start + PAIR_BATCH] = features.scores(a, b, sentence[a] == sentence[b],
-                                                           (status[a] * status[b]) == 2)
+        values[start:start + PAIR_BATCH] = features.scores(a, b, *columns.relations(a, b))
 
     starts = range(0, len(first), PAIR_BATCH)
     workers = min(SCORING_THREADS, os.cpu_count() or 1, len(starts))
