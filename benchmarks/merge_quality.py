@@ -12,12 +12,20 @@ Mentions are what a perfect extractor would give: every labelled quote, its time
 written, storyline's own date resolver, no actors. "dates right" counts the happenings with a
 known day whose event (the one holding most of their mentions) is placed on that day.
 
+A second table shows the merge with an adjudicator (``--adjudicate``), which then decides the
+pairs the articles' words leave unsure. No model available here judges such pairs better than
+chance, so the judge is simulated: it answers from the hand labels, right with the probability
+shown (each answer drawn independently; mean of JUDGE_RUNS seeded runs). It shows what a
+capable model could do, not what one does.
+
     python benchmarks/merge_quality.py
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
+import statistics
 import sys
 from collections import Counter
 from pathlib import Path
@@ -30,7 +38,7 @@ import seed_gold
 from corpus import timeline17_article
 
 from storyline.extract import date_mention
-from storyline.merge import merge
+from storyline.merge import Adjudicator, merge
 from storyline.models import Mention
 from storyline.testing import b_cubed
 
@@ -48,10 +56,11 @@ def heldout_mentions(titles: seed_gold.Titles) -> list[tuple[str, Mention]]:
     return found
 
 
-def evaluate(pairs: list[tuple[str, Mention]], dates: dict[str, tuple]) -> tuple[float, float, float, int, int, int]:
+def evaluate(pairs: list[tuple[str, Mention]], dates: dict[str, tuple],
+             adjudicate: Adjudicator | None = None) -> tuple[float, float, float, int, int, int]:
     mentions = [m for _, m in pairs]
     index = {(m.article, m.offset, m.title, m.quote): i for i, m in enumerate(mentions)}
-    events = merge(mentions)
+    events = merge(mentions, adjudicate)
     clusters = [[index[(m.article, m.offset, m.title, m.quote)] for m in event.mentions] for event in events]
     held = {i for cluster in clusters for i in cluster}
     clusters += [[i] for i in range(len(mentions)) if i not in held]  # collapsed as duplicates
@@ -71,6 +80,44 @@ def _day(value):
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
+JUDGE_RUNS = 8
+
+
+def simulated_judge(pairs: list[tuple[str, Mention]], right: float, rng: random.Random) -> tuple[Adjudicator, list]:
+    """An adjudicator answering from the hand labels, right with probability ``right``, and the
+    list of questions it was asked. It is shown copies of the mentions (titles hidden where they
+    do not count), so it knows them by their sentence."""
+    labels: dict[tuple, set[str]] = {}
+    for label, m in pairs:
+        labels.setdefault((m.article, m.offset, m.quote), set()).add(label)
+    asked: list[tuple[Mention, Mention]] = []
+
+    def judge(first: Mention, second: Mention) -> bool:
+        asked.append((first, second))
+        same = bool(labels[first.article, first.offset, first.quote] & labels[second.article, second.offset,
+                                                                               second.quote])
+        return same if rng.random() < right else not same
+
+    return judge, asked
+
+
+def with_judges(sets: list) -> None:
+    print(f"\n{'with --adjudicate and a simulated judge':<50}{'titles':<8}{'judge right':>12}{'questions':>10}"
+          f"{'B3 F1':>7}")
+    for name, make, dates in sets:
+        for right in (1.0, 0.9, 0.8):
+            scores = {}
+            for titles in ("clean", "weak"):
+                pairs, f1s, questions = make(titles), [], []
+                for run in range(JUDGE_RUNS if right < 1 else 1):
+                    judge, asked = simulated_judge(pairs, right, random.Random(run))
+                    f1s.append(evaluate(pairs, dates, judge)[2])
+                    questions.append(len(asked))
+                scores[titles] = statistics.mean(f1s)
+                print(f"{name:<50}{titles:<8}{right:>12.0%}{statistics.mean(questions):>10.0f}{scores[titles]:>7.3f}")
+            print(f"{'':<50}weak titles lose {scores['clean'] - scores['weak']:.3f} B3 F1")
+
+
 def main() -> None:
     sets = [("seeds (tuning set)", seed_gold.mentions, seed_gold.DATES),
             ("Timeline17 BP oil spill, 16 Jun 2010 (held out)", heldout_mentions, heldout_bpoil.DATES)]
@@ -87,6 +134,7 @@ def main() -> None:
                   f"{f1:>7.3f}{f'{right} of {dated}':>13}")
         print(f"{'':<50}weak titles lose {scores['clean'] - scores['weak']:.3f} B3 F1, "
               f"labels {scores['clean'] - scores['labels']:.3f}")
+    with_judges(sets)
 
 
 if __name__ == "__main__":

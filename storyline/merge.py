@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from itertools import chain, count, pairwise
+from itertools import chain, count, pairwise, product
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
@@ -33,6 +33,14 @@ COHESION = 0.06
 COHESION_SAMPLE = 8
 UNSURE = 0.7 * SAME_EVENT
 """Scores from here up to SAME_EVENT are unsure: merged only if the adjudicator says so."""
+REVIEW_FLOOR = 0.05
+"""With an adjudicator, a pair whose titles do not count (see _Features.title_trust) and that
+scores from here up to STRONG_TEXT is the model's to decide, whatever side of SAME_EVENT it is
+on: on the articles' words alone the merge is right about half the time there (seeds and BP
+set, weak titles), where a model that reads the two sentences can tell."""
+VOTES = 3
+"""Joining two groups on the adjudicator's word takes a majority of up to this many questions
+about pairs across them, so one wrong "yes" does not join two happenings."""
 STRONG_TEXT = 0.6
 """Score that merges despite conflicting dates (the conflict is then reported)."""
 BLOCK_KEYS = 8
@@ -527,6 +535,21 @@ class _Linker:
         count = min(len(first), COHESION_SAMPLE) * min(len(second), COHESION_SAMPLE)
         return total / count >= COHESION
 
+    def agreed(self, pair: tuple[int, int], first: list[int], second: list[int], adjudicate) -> bool:
+        """Whether the adjudicator says the two groups are one event: asked about ``pair``, then
+        about other pairs across them, VOTES at most, until a majority is sure."""
+        pairs = [pair, *(other for other in product(first[:VOTES], second[:VOTES]) if other != pair)][:VOTES]
+        needed = len(pairs) // 2 + 1
+        yes = no = 0
+        for a, b in pairs:
+            if adjudicate(self.mentions[a], self.mentions[b]):
+                yes += 1
+            else:
+                no += 1
+            if yes == needed or no > len(pairs) - needed:
+                break
+        return yes >= needed
+
     def _settled(self, label, first, second, adjudicate: Adjudicator | None):
         """Components that merge whole in any order: one pair, or every two mentions linked
         with compatible dates. Date windows that meet pairwise share a day (Helly's theorem on a
@@ -544,8 +567,9 @@ class _Linker:
         clashes = np.bincount(label[first][~agree], minlength=n)
         return (size == 2) | ((links == size * (size - 1) // 2) & (clashes == 0))
 
-    def link(self, first, second, values, adjudicate: Adjudicator | None):
-        """Each mention's cluster, as a representative index."""
+    def link(self, first, second, values, asked, adjudicate: Adjudicator | None):
+        """Each mention's cluster, as a representative index. Pairs where ``asked`` holds join
+        only if the adjudicator agrees (see ``agreed``); without one, ``asked`` is None."""
         import numpy as np
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
@@ -567,6 +591,7 @@ class _Linker:
         # garbage collector to walk through.
         lows, highs = self.window[:, 0].tolist(), self.window[:, 1].tolist()
         members: dict[int, list[int]] = {}
+        refused: set[tuple] = set()  # groups (root, size) the adjudicator said are not one event
 
         def find(x: int) -> int:
             while parent[x] != x:
@@ -574,8 +599,9 @@ class _Linker:
                 x = parent[x]
             return x
 
-        for i, j, value in zip(first[loop][order].tolist(), second[loop][order].tolist(),
-                               values[loop][order].tolist(), strict=True):
+        questions = [False] * len(order) if asked is None else asked[loop][order].tolist()
+        for i, j, value, ask in zip(first[loop][order].tolist(), second[loop][order].tolist(),
+                                    values[loop][order].tolist(), questions, strict=True):
             root_i, root_j = find(i), find(j)
             if root_i == root_j:
                 continue
@@ -585,8 +611,13 @@ class _Linker:
             cluster_i, cluster_j = members.get(root_i) or [root_i], members.get(root_j) or [root_j]
             if not self.cohesive(cluster_i, cluster_j):
                 continue
-            if value < SAME_EVENT and (adjudicate is None or not adjudicate(self.mentions[i], self.mentions[j])):
-                continue
+            if ask:
+                groups = tuple(sorted(((root_i, len(cluster_i)), (root_j, len(cluster_j)))))
+                if groups in refused:
+                    continue
+                if not self.agreed((i, j), cluster_i, cluster_j, adjudicate):
+                    refused.add(groups)
+                    continue
             root, child = min(root_i, root_j), max(root_i, root_j)
             parent[child] = root
             members.pop(child, None)
@@ -658,11 +689,28 @@ def _link(reports: list[Mention], adjudicate: Adjudicator | None) -> tuple[list[
         return list(range(len(reports))), features.title_trust()
     first, second = _candidate_pairs(features, columns)
     values = _score_pairs(features, columns, first, second)
+    trust = features.title_trust()
     linker = _Linker((first, second), values, window, reports)
     apart = (window[first, 0] > window[second, 1]) | (window[second, 0] > window[first, 1])
-    # Without an adjudicator, unsure pairs can never merge: drop them before the loop.
-    keep = values >= np.where(apart, STRONG_TEXT, UNSURE if adjudicate else SAME_EVENT)
-    return linker.link(first[keep], second[keep], values[keep], adjudicate), features.title_trust()
+    if adjudicate is None:  # unsure pairs can never merge: drop them before the loop
+        keep = values >= np.where(apart, STRONG_TEXT, SAME_EVENT)
+        return linker.link(first[keep], second[keep], values[keep], None, None), trust
+    words_only = ~(features.informative_title[first] & features.informative_title[second])
+    keep = values >= np.where(apart, STRONG_TEXT, np.where(words_only, REVIEW_FLOOR, UNSURE))
+    asked = np.where(words_only, values < STRONG_TEXT, values < SAME_EVENT)
+    adjudicate = _without_untrusted_titles(adjudicate, reports, trust)
+    return linker.link(first[keep], second[keep], values[keep], asked[keep], adjudicate), trust
+
+
+def _without_untrusted_titles(adjudicate: Adjudicator, reports: list[Mention], trust: list[int]) -> Adjudicator:
+    """The adjudicator, shown a title only where it counts: a label ("Ceremony") or the
+    prompt's own example given to both reports would read to the model as a reason to merge."""
+    counts = {id(m) for m, level in zip(reports, trust, strict=True) if level == TITLE_COUNTS}
+
+    def shown(mention: Mention) -> Mention:
+        return mention if id(mention) in counts else mention.model_copy(update={"title": ""})
+
+    return lambda first, second: adjudicate(shown(first), shown(second))
 
 
 # --- building events -------------------------------------------------------------------------

@@ -324,6 +324,71 @@ def test_a_no_from_the_adjudicator_changes_no_sure_merge():
     assert sorted(map(len, with_judge)) == sorted(map(len, without))
 
 
+def _weakly_titled(article: str, quote: str) -> Mention:
+    """Titled as small models often do: the quote's first ten words (no evidence of its own)."""
+    return _mention(article, quote, " ".join(quote.split()[:10]))
+
+
+_OPENING = "The mayor opened the new river bridge in Springfield on Monday after three years of works."
+_FLOOD = "The river flooded parts of Springfield on Monday, closing the new bridge for hours."
+
+
+def test_a_link_on_the_words_alone_is_the_adjudicators_to_make():
+    """Two happenings told in shared words (river, bridge, Springfield, Monday) merge on the
+    words alone; with an adjudicator, it decides, because the words are not sure enough."""
+    pair = [_weakly_titled("a", _OPENING), _weakly_titled("b", _FLOOD)]
+    asked = []
+
+    def judge(first: Mention, second: Mention) -> bool:
+        asked.append((first.article, second.article))
+        return False
+
+    assert len(merge(pair)) == 1
+    assert len(merge(pair, judge)) == 2 and asked == [("a", "b")]
+    # Where titles about the quotes tell the same thing, the merge is sure: nobody is asked.
+    titled = [m.model_copy(update={"title": "Mayor opens Springfield river bridge"}) for m in pair]
+    assert len(merge(titled, judge)) == 1 and len(asked) == 1
+
+
+def test_a_faint_link_on_the_words_alone_is_put_to_the_adjudicator():
+    """Below what the merge asks about where titles count: with titles that say nothing, the
+    words are all there is, so the model is asked about fainter links."""
+    pair = [_weakly_titled("a", _OPENING), _weakly_titled("b", "Hundreds crossed the bridge over the river at dusk.")]
+    assert len(merge(pair)) == 2
+    assert len(merge(pair, lambda first, second: True)) == 1
+
+
+def test_the_adjudicator_is_shown_only_titles_that_count():
+    seen = []
+
+    def judge(first: Mention, second: Mention) -> bool:
+        seen.append((first.title, second.title))
+        return True
+
+    labelled = [m.model_copy(update={"title": "Council approves budget"}) for m in _unsure_pair()]
+    assert len(merge(labelled, judge)) == 1
+    assert seen == [("", "")]  # the label would read as a reason to merge
+    assert len(merge(_unsure_pair(), judge)) == 1
+    assert seen[1] == ("Mayor opens bridge", "Crossing opens downtown")
+
+
+def test_one_wrong_yes_does_not_join_two_groups():
+    """Three outlets carry each of two wire sentences word for word (each trio merges for sure);
+    a yes to one question about the two trios does not join them, a majority of yeses does."""
+    mentions = [_weakly_titled(f"{prefix}{k}", quote) for prefix, quote in (("a", _OPENING), ("b", _FLOOD))
+                for k in range(3)]
+    asked = []
+
+    def first_yes(first: Mention, second: Mention) -> bool:
+        asked.append((first.article, second.article))
+        return len(asked) == 1
+
+    assert sorted(map(len, cluster(mentions, first_yes))) == [3, 3]
+    assert len(asked) == 3  # one question, then two more about other pairs across the trios
+    assert len({pair for pair in asked}) == 3
+    assert sorted(map(len, cluster(mentions, lambda a, b: len(asked) > 0))) == [6]
+
+
 def test_seed_labels_point_at_real_articles():
     seeds = Path(__file__).parents[1] / "seeds"
     assert set(IDS.values()) == {p.stem for p in seeds.glob("*.txt")}

@@ -289,18 +289,33 @@ def test_summary_and_adjudication_failures_leave_a_warning_not_a_crash():
     assert len(result.timeline) == 2  # an unanswered question merges nothing
 
 
-def test_adjudication_merges_the_pair_the_model_calls_the_same():
-    articles, mentions = _unsure_mentions()
-    asked: list[str] = []
+def _judge(same: bool, asked: list[str]) -> ScriptedBackend:
+    """A backend answering every adjudication with ``same`` (the rest as the oracle), keeping
+    each adjudication prompt's user message in ``asked``."""
 
-    def judge(request):
+    def respond(request):
         if "same" not in request.json_schema.get("properties", {}):
             return oracle(request)
         asked.append(request.messages[1][1])
-        return {"same": True}
+        return {"same": same}
 
-    result = Pipeline(ScriptedBackend(responder=judge), use_cache=False, adjudicate=True).run_from_mentions(
-        articles, mentions)
+    return ScriptedBackend(responder=respond)
+
+
+def test_the_adjudication_prompt_leaves_out_a_title_that_says_nothing():
+    articles, mentions = _unsure_mentions()
+    labelled = [m.model_copy(update={"title": "Council approves budget"}) for m in mentions]
+    asked: list[str] = []
+    Pipeline(_judge(False, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, labelled)
+    assert len(asked) == 1 and "budget" not in asked[0].lower()
+    report_lines = [line for line in asked[0].splitlines() if line.startswith("Report ")]
+    assert len(report_lines) == 2 and all(line.endswith(")") for line in report_lines)
+
+
+def test_adjudication_merges_the_pair_the_model_calls_the_same():
+    articles, mentions = _unsure_mentions()
+    asked: list[str] = []
+    result = Pipeline(_judge(True, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, mentions)
     assert result.meta.stats.adjudicate_calls == len(asked) == 1
     assert "Report A" in asked[0] and "mayor" in asked[0].lower()
     assert len(result.timeline) == 1 and result.timeline[0].sources == 2
