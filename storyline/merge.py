@@ -224,7 +224,8 @@ class _Features:
                  "numbers": entries(quotes, number)}
         self.title_words = self._matrix(kinds["titles"])
         self.copied_title = _copied_titles(quotes, titles)
-        self.informative_title = ~self.copied_title & self._grounded(kinds["quotes"], kinds["titles"])
+        self.grounded = self._grounded(kinds["quotes"], kinds["titles"])
+        self.informative_title = ~self.copied_title & self.grounded
         self._weigh(kinds)
 
     def _grounded(self, quote_words, title_words):
@@ -241,7 +242,8 @@ class _Features:
 
     def title_trust(self) -> list[int]:
         """Per mention: TITLE_COUNTS if its title is evidence, TITLE_COPIED if it is a run of
-        its quote's words, TITLE_UNRELATED if it is not about its quote or names many things."""
+        its quote's words, TITLE_UNRELATED if it is about none of the quotes
+        its article gives it to, or names many things (see distrust_loose_titles)."""
         import numpy as np
 
         return np.where(self.informative_title, TITLE_COUNTS,
@@ -276,10 +278,28 @@ class _Features:
         import numpy as np
 
         key = self._title_keys()
-        self.informative_title &= np.diff(self.title_words.indptr) > 0
+        self.informative_title = (~self.copied_title & self._grounded_in_article(key, columns.article)
+                                  & (np.diff(self.title_words.indptr) > 0))
         labels = self._labels(key, columns)
         self._distrust_loose_groups(key, columns)
         self.informative_title &= ~labels
+
+    def _grounded_in_article(self, key, article):
+        """Whether each title is about one of the quotes its article gives it to: a happening
+        told in two sentences gets one title, which may name what only one of them says
+        ("Alabama governor criticises Obama's speech" over "If my house is on fire…" and "…,
+        Alabama Gov. Bob Riley told Fox News")."""
+        import numpy as np
+
+        if not len(key):
+            return self.grounded
+        order = np.lexsort((key, article))
+        k, a = key[order], article[order]
+        starts = np.flatnonzero(np.concatenate(([True], (k[1:] != k[:-1]) | (a[1:] != a[:-1]))))
+        any_grounded = np.logical_or.reduceat(self.grounded[order], starts)
+        grounded = np.empty(len(key), dtype=bool)
+        grounded[order] = np.repeat(any_grounded, np.diff(np.concatenate((starts, [len(key)]))))
+        return grounded
 
     def _distrust_loose_groups(self, key, columns: _Columns) -> None:
         """The group test of distrust_loose_titles, on all groups at once."""

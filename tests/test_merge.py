@@ -164,6 +164,19 @@ def test_a_title_on_most_of_an_article_is_a_label(monkeypatch):
     assert _grouping(cluster(labelled)) == untitled
 
 
+def test_a_title_about_one_sentence_of_a_happening_counts_for_the_others_of_its_article():
+    """A happening told in two sentences of one article gets one title, which may name what only
+    one of them says; in another article the same title over an unrelated sentence does not."""
+    title = "Alabama governor criticises Obama's speech"
+    told = [_mention("f", "If my house is on fire, I don't need the fire chief telling me how I built it.", title,
+                     offset=0),
+            _mention("f", "I need somebody to put the fire out, Alabama Gov. Bob Riley told Fox News.", title,
+                     offset=90)]
+    assert len(merge(told)) == 1
+    elsewhere = [told[0].model_copy(update={"article": "g"}), told[1]]
+    assert len(merge(elsewhere)) == 2
+
+
 def test_an_event_is_never_named_by_a_title_not_about_it():
     story = [m for _, m in PAIRS[:10]]
     sunday = _day(dt.date(2025, 3, 16))
