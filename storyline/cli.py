@@ -162,7 +162,9 @@ def _model_options(command: Callable) -> Callable:
         click.option("--max-chunk-tokens", type=click.IntRange(64, 1 << 20), default=2048, show_default=True,
                      help="Largest chunk of article text per extraction call."),
         click.option("--adjudicate/--no-adjudicate", default=False, show_default=True,
-                     help="Ask the model about pairs of mentions the merge rules are unsure of."),
+                     help="Ask the model about pairs of mentions the merge rules are unsure of (many more "
+                     "where titles say nothing about their quotes). Pays only with a model that judges "
+                     "such pairs well."),
         click.option("--stats", "show_stats", is_flag=True,
                      help="Print per-stage calls, tokens and seconds to stderr."),
         click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
