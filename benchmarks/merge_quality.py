@@ -15,8 +15,10 @@ known day whose event (the one holding most of their mentions) is placed on that
 A second table shows the merge with an adjudicator (``--adjudicate``), which then decides the
 pairs the articles' words leave unsure. No model available here judges such pairs better than
 chance, so the judge is simulated: it answers from the hand labels, right with the probability
-shown (each answer drawn independently; mean of JUDGE_RUNS seeded runs). It shows what a
-capable model could do, not what one does.
+shown (each answer drawn independently; mean of JUDGE_RUNS seeded runs), or says "yes" to all,
+as SmolLM2-135M does. It shows what a capable model could do, not what one does. "trusted"
+counts the runs where the judge passed the merge's control pairs; where it did not, the merge
+went on without it.
 
     python benchmarks/merge_quality.py
 """
@@ -37,6 +39,7 @@ import heldout_bpoil
 import seed_gold
 from corpus import timeline17_article
 
+from storyline.errors import UnreliableAdjudicatorError
 from storyline.extract import date_mention
 from storyline.merge import Adjudicator, merge
 from storyline.models import Mention
@@ -80,7 +83,7 @@ def _day(value):
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-JUDGE_RUNS = 8
+JUDGE_RUNS = 40
 
 
 def simulated_judge(pairs: list[tuple[str, Mention]], right: float, rng: random.Random) -> tuple[Adjudicator, list]:
@@ -101,21 +104,40 @@ def simulated_judge(pairs: list[tuple[str, Mention]], right: float, rng: random.
     return judge, asked
 
 
+def judged(pairs: list[tuple[str, Mention]], dates: dict[str, tuple], judge: Adjudicator) -> tuple[float, bool]:
+    """B3 F1 with the judge, and whether it was trusted: a judge that fails the merge's control
+    pairs is not used, and the merge goes on without it (as ``Pipeline`` does)."""
+    try:
+        return evaluate(pairs, dates, judge)[2], True
+    except UnreliableAdjudicatorError:
+        return evaluate(pairs, dates)[2], False
+
+
 def with_judges(sets: list) -> None:
     print(f"\n{'with --adjudicate and a simulated judge':<50}{'titles':<8}{'judge right':>12}{'questions':>10}"
-          f"{'B3 F1':>7}")
+          f"{'trusted':>9}{'B3 F1':>7}")
     for name, make, dates in sets:
-        for right in (1.0, 0.9, 0.8):
+        for right in (1.0, 0.9, 0.8, "yes"):
             scores = {}
             for titles in ("clean", "weak"):
-                pairs, f1s, questions = make(titles), [], []
-                for run in range(JUDGE_RUNS if right < 1 else 1):
-                    judge, asked = simulated_judge(pairs, right, random.Random(run))
-                    f1s.append(evaluate(pairs, dates, judge)[2])
+                pairs, f1s, questions, trusted = make(titles), [], [], 0
+                runs = JUDGE_RUNS if right in (0.9, 0.8) else 1
+                for run in range(runs):
+                    judge, asked = simulated_judge(pairs, 1.0 if right == "yes" else right, random.Random(run))
+                    f1, used = judged(pairs, dates, judge if right != "yes" else _yes_to_all(judge))
+                    f1s.append(f1)
                     questions.append(len(asked))
+                    trusted += used
                 scores[titles] = statistics.mean(f1s)
-                print(f"{name:<50}{titles:<8}{right:>12.0%}{statistics.mean(questions):>10.0f}{scores[titles]:>7.3f}")
+                shown = "yes to all" if right == "yes" else f"{right:.0%}"
+                print(f"{name:<50}{titles:<8}{shown:>12}{statistics.mean(questions):>10.0f}"
+                      f"{f'{trusted}/{runs}':>9}{scores[titles]:>7.3f}")
             print(f"{'':<50}weak titles lose {scores['clean'] - scores['weak']:.3f} B3 F1")
+
+
+def _yes_to_all(judge: Adjudicator) -> Adjudicator:
+    """A judge that says "yes" to every pair, as SmolLM2-135M does (the questions still counted)."""
+    return lambda first, second: judge(first, second) or True
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ _EXPORTS = {
     "Result": "storyline.models",
     "Stats": "storyline.models",
     "StorylineError": "storyline.errors",
+    "UnreliableAdjudicatorError": "storyline.errors",
     "ScriptedBackend": "storyline.backends.scripted",
 }
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from .backends.scripted import ScriptedBackend
     from .chunk import chunk_article, split_sentences
     from .dates import resolve
-    from .errors import StorylineError
+    from .errors import StorylineError, UnreliableAdjudicatorError
     from .ingest import load_articles
     from .mentions import read_mentions, write_mentions
     from .models import Article, ArticleInfo, Chunk, Conflict, DateSpan, Event, Mention, Result, Stats
@@ -83,5 +84,6 @@ __all__ = [  # noqa: RUF022 (kept in the order of _EXPORTS)
     "Result",
     "Stats",
     "StorylineError",
+    "UnreliableAdjudicatorError",
     "ScriptedBackend",
 ]

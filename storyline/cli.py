@@ -164,7 +164,8 @@ def _model_options(command: Callable) -> Callable:
         click.option("--adjudicate/--no-adjudicate", default=False, show_default=True,
                      help="Ask the model about pairs of mentions the merge rules are unsure of (many more "
                      "where titles say nothing about their quotes). Pays only with a model that judges "
-                     "such pairs well."),
+                     "such pairs well: one that gets the merge's sure pairs wrong is not used (with a "
+                     "warning)."),
         click.option("--stats", "show_stats", is_flag=True,
                      help="Print per-stage calls, tokens and seconds to stderr."),
         click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),

@@ -59,3 +59,16 @@ class TruncatedOutputError(StorylineError):
         super().__init__(message)
         self.raw_output = raw_output
         self.max_tokens = max_tokens
+
+
+class UnreliableAdjudicatorError(StorylineError):
+    """The adjudicator got wrong the control pairs the merge is sure of without it, so its
+    answers would make the timeline worse than the articles' words alone.
+
+    Carries how many control questions it was asked of the failing kind and how many it got wrong.
+    """
+
+    def __init__(self, message: str, *, asked: int, wrong: int):
+        super().__init__(message)
+        self.asked = asked
+        self.wrong = wrong

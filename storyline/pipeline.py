@@ -24,7 +24,7 @@ from .backends import Backend, GenerationRequest, Vocabulary, load_backend
 from .cache import CallCache, default_cache_dir
 from .calls import structured_call
 from .chunk import split_chunk
-from .errors import ExtractionRetryError, TruncatedOutputError
+from .errors import ExtractionRetryError, TruncatedOutputError, UnreliableAdjudicatorError
 from .extract import PlannedCall, Planner, article_view
 from .ingest import load_articles
 from .mentions import read_mentions, write_mentions
@@ -268,7 +268,11 @@ class Pipeline:
     def merge(self, mentions: Iterable[Mention]) -> list[Event]:
         mentions = list(mentions)
         adjudicator = self._adjudicate if self.options.adjudicate else None
-        events = merge_mentions(mentions, adjudicator)
+        try:
+            events = merge_mentions(mentions, adjudicator)
+        except UnreliableAdjudicatorError as error:
+            self.warn(f"{error} The merge went on without adjudication.")
+            events = merge_mentions(mentions)
         self.stats.duplicates_dropped += len(mentions) - sum(len(e.mentions) for e in events)
         return events
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from seed_gold import HAPPENINGS, IDS, SEED_TEXTS, mentions
 
+from storyline.errors import UnreliableAdjudicatorError
 from storyline.merge import cluster, merge
 from storyline.models import DateSpan, Mention, Precision
 
@@ -331,7 +333,10 @@ def test_unsure_pairs_go_to_the_adjudicator_and_its_answer_decides():
     assert asked == [("a", "b"), ("a", "b")]
 
 
-def test_a_no_from_the_adjudicator_changes_no_sure_merge():
+def test_a_no_from_the_adjudicator_changes_no_sure_merge(monkeypatch):
+    from storyline import merge as merge_module
+
+    monkeypatch.setattr(merge_module, "CONTROLS", 0)  # a judge that says "no" to all fails them
     with_judge = cluster((m for _, m in PAIRS), lambda a, b: False)
     without = cluster(m for _, m in PAIRS)
     assert sorted(map(len, with_judge)) == sorted(map(len, without))
@@ -385,21 +390,135 @@ def test_the_adjudicator_is_shown_only_titles_that_count():
     assert seen[1] == ("Mayor opens bridge", "Crossing opens downtown")
 
 
-def test_one_wrong_yes_does_not_join_two_groups():
+def test_two_wrong_yeses_do_not_join_two_groups():
     """Three outlets carry each of two wire sentences word for word (each trio merges for sure);
-    a yes to one question about the two trios does not join them, a majority of yeses does."""
+    a yes to two questions about the two trios does not join them, a majority of yeses does."""
     mentions = [_weakly_titled(f"{prefix}{k}", quote) for prefix, quote in (("a", _OPENING), ("b", _FLOOD))
                 for k in range(3)]
     asked = []
 
-    def first_yes(first: Mention, second: Mention) -> bool:
+    def first_two_yes(first: Mention, second: Mention) -> bool:
+        if first.quote == second.quote:  # a control pair (see _check_adjudicator): answered right
+            return True
         asked.append((first.article, second.article))
-        return len(asked) == 1
+        return len(asked) <= 2
 
-    assert sorted(map(len, cluster(mentions, first_yes))) == [3, 3]
-    assert len(asked) == 3  # one question, then two more about other pairs across the trios
-    assert len({pair for pair in asked}) == 3
+    assert sorted(map(len, cluster(mentions, first_two_yes))) == [3, 3]
+    assert len(asked) == 5  # two yeses, then three noes about other pairs across the trios
+    assert len({pair for pair in asked}) == 5
     assert sorted(map(len, cluster(mentions, lambda a, b: len(asked) > 0))) == [6]
+
+
+def test_the_adjudicator_may_join_a_report_the_words_tie_to_one_member_of_a_group():
+    """A fourth outlet tells of the opening in its own words: they tie it to the one report
+    that also says "after three years", too faint a tie, on average over the group, to ask about
+    where the words decide alone; the adjudicator's reading of the sentences decides."""
+    shorter = "The mayor opened the new river bridge in Springfield on Monday."
+    reports = [_weakly_titled("a0", _OPENING), _weakly_titled("a1", shorter), _weakly_titled("a2", shorter),
+               _weakly_titled("b0", "Crowds cheered as the first cars crossed at dawn after three years.")]
+    assert sorted(map(len, cluster(reports))) == [1, 3]
+    assert sorted(map(len, cluster(reports, lambda first, second: True))) == [4]
+
+    def no_to_the_fourth(first: Mention, second: Mention) -> bool:
+        return "Crowds" not in first.quote + second.quote
+
+    assert sorted(map(len, cluster(reports, no_to_the_fourth))) == [1, 3]
+
+
+def _labelled_judge(pairs: list[tuple[str, Mention]], asked: list[tuple[Mention, Mention]]):
+    """A judge answering from the hand labels, keeping each question in ``asked``."""
+    labels = {(m.article, m.offset, m.quote): label for label, m in pairs}
+
+    def judge(first: Mention, second: Mention) -> bool:
+        asked.append((first, second))
+        return labels[first.article, first.offset, first.quote] == labels[second.article, second.offset, second.quote]
+
+    return judge
+
+
+def test_an_adjudicator_that_answers_every_pair_alike_is_not_trusted():
+    """SmolLM2-135M says "yes" to every pair, Gemma-3-270m mostly "no": both would make the
+    timeline worse, and both get wrong the pairs the merge is sure of without them."""
+    weak = mentions("weak")
+    for always in (True, False):
+        with pytest.raises(UnreliableAdjudicatorError) as failed:
+            merge([m for _, m in weak], lambda first, second, always=always: always)
+        assert failed.value.wrong == failed.value.asked == 5
+    asked: list[tuple[Mention, Mention]] = []
+    assert len(merge([m for _, m in weak], _labelled_judge(weak, asked))) < len(weak)
+    assert len(asked) > 6  # the controls, then the pairs the words are unsure of
+
+
+_WIRE = "The central bank raised its main interest rate by half a point to 4.5 percent."
+_WIRE_2 = "Dockworkers in Rotterdam walked out over pay, halting container traffic at Europe's largest port."
+_GENEVA = {"x": ("Talks on the grain corridor opened in Geneva on Monday.", 10),
+           "y": ("Talks on the grain corridor broke down in Geneva on Wednesday.", 12),
+           "z": ("Talks on the grain corridor resumed in Geneva on Friday.", 14)}
+
+
+def _controlled_story() -> list[Mention]:
+    """Three outlets: two wire sentences each carried word for word by two of them (one event
+    each, for sure), grain talks on three different days (three events, for sure), and the
+    bridge opening and the flood, which the words alone cannot tell apart."""
+    reports = [_weakly_titled(article, quote).model_copy(update={"date": _day(dt.date(2025, 3, 11))})
+               for article, quote in (("x", _WIRE), ("y", _WIRE), ("x", _WIRE_2), ("z", _WIRE_2),
+                                      ("x", _OPENING), ("y", _FLOOD))]
+    reports += [_weakly_titled(article, quote).model_copy(update={"date": _day(dt.date(2025, 3, day)), "offset": 1})
+                for article, (quote, day) in _GENEVA.items()]
+    return reports
+
+
+def test_the_controls_are_reports_on_different_days_and_reports_in_the_same_words():
+    """A judge wrong about the sure pairs of either kind fails, however it answers the rest; a
+    judge right about them is trusted, even one that says "yes" to everything else."""
+    story = _controlled_story()
+    geneva = {quote for quote, _ in _GENEVA.values()}
+
+    def judge(wire_answer: bool, geneva_answer: bool, other: bool):
+        def answer(first: Mention, second: Mention) -> bool:
+            if first.quote == second.quote:
+                return wire_answer
+            return geneva_answer if {first.quote, second.quote} <= geneva else other
+        return answer
+
+    for wrong in (judge(False, False, True), judge(True, True, False)):
+        with pytest.raises(UnreliableAdjudicatorError):
+            merge(story, wrong)
+    events = merge(story, judge(True, False, True))
+    assert sorted(e.sources for e in events) == [1, 1, 1, 2, 2, 2]
+
+
+def test_without_dates_the_controls_are_sentences_of_one_article_with_nothing_in_common():
+    """Small models rarely give dates; an article's sentences that share no word, name or number
+    are different events, and a judge that calls them one is not trusted."""
+    unrelated = ["Dockworkers in Rotterdam walked out over pay.", "A heatwave closed schools across Andalusia.",
+                 "The central bank raised its main interest rate."]
+    story = [_weakly_titled(article, quote).model_copy(update={"offset": offset})
+             for article in ("p", "q") for offset, quote in enumerate(unrelated)]
+    story += [_weakly_titled("p", _OPENING).model_copy(update={"offset": 5}),
+              _weakly_titled("q", _FLOOD).model_copy(update={"offset": 5})]
+    with pytest.raises(UnreliableAdjudicatorError) as failed:
+        merge(story, lambda first, second: True)
+    assert "cannot be one event" in str(failed.value)
+
+    def right(first: Mention, second: Mention) -> bool:
+        return first.quote == second.quote or ("bridge" in first.quote and "bridge" in second.quote)
+
+    assert sorted(e.sources for e in merge(story, right)) == [2, 2, 2, 2]
+
+
+def test_sentences_of_one_article_about_one_happening_are_no_control():
+    """Where two outlets tell only of the opening, each in three sentences of its own, a judge
+    that calls everything one event is right, and is trusted."""
+    told = {"p": [_OPENING, "Hundreds crossed the bridge over the river at dusk.",
+                  "The mayor said the Springfield bridge would ease traffic on the river roads."],
+            "q": ["Springfield's new river bridge opened on Monday, the mayor said.",
+                  "Crowds walked across the new bridge at dusk.",
+                  "Traffic on the river roads should ease, the mayor said of the Springfield bridge."]}
+    story = [_weakly_titled(article, quote).model_copy(update={"offset": offset})
+             for article, quotes in told.items() for offset, quote in enumerate(quotes)]
+    assert len(merge(story)) == 3
+    assert len(merge(story, lambda first, second: True)) == 1
 
 
 def test_seed_labels_point_at_real_articles():

@@ -312,6 +312,21 @@ def test_the_adjudication_prompt_leaves_out_a_title_that_says_nothing():
     assert len(report_lines) == 2 and all(line.endswith(")") for line in report_lines)
 
 
+def test_a_model_that_says_yes_to_every_pair_is_not_used_and_the_user_is_told():
+    from seed_gold import mentions
+
+    from storyline.models import ArticleInfo
+
+    weak = [m for _, m in mentions("weak")]
+    articles = [ArticleInfo(id=article) for article in sorted({m.article for m in weak})]
+    asked: list[str] = []
+    judged = Pipeline(_judge(True, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, weak)
+    alone = Pipeline(_judge(True, []), use_cache=False).run_from_mentions(articles, weak)
+    assert len(asked) == 5  # the control pairs that cannot be one event, each called the same event
+    assert any("cannot be one event" in w and "without adjudication" in w for w in judged.meta.warnings)
+    assert [e.mentions for e in judged.timeline] == [e.mentions for e in alone.timeline]
+
+
 def test_adjudication_merges_the_pair_the_model_calls_the_same():
     articles, mentions = _unsure_mentions()
     asked: list[str] = []
