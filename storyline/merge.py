@@ -428,9 +428,7 @@ class _Features:
         rarity[by_rarity] = np.arange(width)
         code = np.sort(rows * width + rarity[ids])
         rows, ids = code // width, by_rarity[code % width]
-        starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-        position = np.arange(len(rows)) - np.repeat(starts, np.diff(np.concatenate((starts, [len(rows)]))))
-        keep = position < BLOCK_KEYS
+        keep = _place_in_run(rows) < BLOCK_KEYS
         return rows[keep], ids[keep]
 
     def scores(self, first, second, same_sentence, status_clash, titles: bool = True):
@@ -462,6 +460,14 @@ class _Features:
         title_weight = WEIGHTS["title"] * titled
         score = evidence + title_weight * title_similarity - WEIGHTS["status_clash"] * status_clash
         return score / (_CONTENT_SCALE + title_weight)
+
+
+def _place_in_run(keys):
+    """For sorted keys, each one's place in its run of equal keys (0 for the first)."""
+    import numpy as np
+
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return np.arange(len(keys)) - np.repeat(starts, np.diff(np.concatenate((starts, [len(keys)]))))
 
 
 def _candidate_pairs(features: _Features, columns: _Columns):
@@ -792,10 +798,8 @@ def _surely_different(features: _Features, columns: _Columns, pairs, values, apa
     first, second = pairs
     placed = (columns.day[first] >= 0) & (columns.day[second] >= 0)
     dated = _most_alike_first(pairs, values, apart & (columns.article[first] != columns.article[second]) & placed)
-    # Reports are in canonical order: by article, then by place in it.
     article, n = columns.article, features.n
-    starts = np.flatnonzero(np.concatenate(([True], article[1:] != article[:-1])))
-    position = np.arange(n) - np.repeat(starts, np.diff(np.concatenate((starts, [n]))))
+    position = _place_in_run(article)  # reports are in canonical order: by article, then by place in it
     steps = range(1, CONTROL_REPORTS)
     a = np.concatenate([np.arange(n - step) for step in steps])
     b = np.concatenate([np.arange(step, n) for step in steps])
