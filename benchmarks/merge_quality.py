@@ -40,7 +40,7 @@ import seed_gold
 from corpus import timeline17_article
 
 from storyline.errors import UnreliableAdjudicatorError
-from storyline.extract import date_mention
+from storyline.grounding import date_mention
 from storyline.merge import Adjudicator, merge
 from storyline.models import Mention
 from storyline.testing import b_cubed

@@ -71,6 +71,37 @@ def split_sentences(text: str, skipped: list[tuple[int, int]] | None = None) -> 
     return sentences
 
 
+HEADING_WORDS = 12
+_SENTENCE_END = re.compile(r"[.!;,:\"'”’)\]…]$")
+_LONG_WORD = re.compile(r"[^\W\d_][\w’'-]{3,}")
+
+
+def is_heading(line: str) -> bool:
+    """Whether a line is a section heading ("Talks Over Land and Power Plants", "## Reactions"):
+    a Markdown heading, or a short line that does not end like a sentence and capitalises most of
+    its longer words. A question in title case ("Will a Ceasefire Materialize?") is one too."""
+    line = line.strip()
+    if line.startswith("#"):
+        return True
+    words = line.split()
+    if not words or len(words) > HEADING_WORDS or _SENTENCE_END.search(line):
+        return False
+    longer = _LONG_WORD.findall(line)
+    return bool(longer) and sum(w[0].isupper() for w in longer) >= 0.7 * len(longer)
+
+
+def section_headings(text: str, sentences: list[Sentence]) -> set[int]:
+    """The sentences that are section headings: whole lines that read as one (``is_heading``),
+    except the article's first line, which is its headline and reports its main news."""
+    found = set()
+    for index, sentence in enumerate(sentences[1:], start=1):
+        before = text[:sentence.start].rstrip(" \t")
+        whole_line = (not before or before.endswith("\n")) and text[sentence.end:].lstrip(" \t")[:1] in ("\n", "")
+        if whole_line and is_heading(text[sentence.start:sentence.end]):
+            found.add(index)
+    return found
+
+
 def _without_long_runs(start: int, end: int, text: str, skipped: list[tuple[int, int]] | None):
     """The parts of text[start:end] outside runs of ``LONG_RUN`` non-space characters."""
     cursor = start
@@ -127,13 +158,16 @@ def chunk_articles(
 ) -> list[list[Chunk]]:
     """The chunks of each article: whole sentences packed greedily into chunks of at most
     ``max_tokens`` tokens (``per_sentence_overhead`` is what the prompt adds around each
-    sentence). Sentences longer than the budget are cut at word breaks. The sentences of all
-    articles are counted in one batch, which is much faster than one call per article. Stretches
-    left out (see :func:`split_sentences`) are reported in ``problems``."""
+    sentence). Section headings are left out: they report nothing and would be read as
+    sentences (``section_headings``). Sentences longer than the budget are cut at word breaks.
+    The sentences of all articles are counted in one batch, which is much faster than one call
+    per article. Stretches left out (see :func:`split_sentences`) are reported in ``problems``."""
     split = []
     for article in articles:
         skipped: list[tuple[int, int]] = []
-        split.append(split_sentences(article.text, skipped))
+        sentences = split_sentences(article.text, skipped)
+        headings = section_headings(article.text, sentences)
+        split.append([s for i, s in enumerate(sentences) if i not in headings])
         if skipped and problems is not None:
             characters = sum(end - start for start, end in skipped)
             problems.append(f"{article.path or article.id}: left out {len(skipped)} stretch(es) of text without "

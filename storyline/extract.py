@@ -1,76 +1,71 @@
-"""Ask the model for the events each chunk reports, and ground them in the article's text.
+"""Ask the model for the happenings each chunk reports.
 
-The model sees the chunk's sentences numbered and answers with compact JSON: a short title, the
-time expression as written, a status, the numbers of the sentences that report the event and the
-actors. The code turns sentence numbers into verbatim quotes, checks that the time expression
-really occurs in the quote, keeps only actors the article names, and resolves the expression to
-dates (``dates``). :func:`plan_calls` chunks the articles and renders each call so that it is
-proven to fit the model's context window.
+The model sees the chunk's sentences numbered and answers with compact JSON: a short headline
+per happening, in the chunk's order, each with the number of the sentence that reports it. That
+is all it writes; the code finds the rest in the article (``grounding``): which sentence a
+headline reports (by its words, the number only breaking ties), the time expressions, the
+status and the names. The number of headlines is capped by what the chunk can hold, so a reply
+cannot restate the text sentence by sentence. :class:`Planner` chunks the articles and renders
+each call so that it is proven to fit the model's context window.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
+import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from . import chunk as chunking
-from . import dates
 from .backends import GenerationRequest, Vocabulary
 from .errors import InputError
-from .models import Article, Chunk, DateSpan, Mention, Stats, Status
+from .models import Article, Chunk
 from .templating import PromptSet
 
 log = logging.getLogger(__name__)
 
-TITLE_CHARS = 90
-WHEN_CHARS = 48
-ACTOR_CHARS = 32
-MAX_ACTORS = 3
-MAX_SENTENCE_REFS = 3
+TITLE_CHARS = 48
+SENTENCES_PER_EVENT = 2.5
+"""A chunk of N sentences may list at most N / SENTENCES_PER_EVENT happenings: news sentences
+mostly add detail to a happening already told, and a small model left free lists one happening
+per sentence (or runs on in a loop), which costs a token written for each token read."""
 MAX_EVENTS = 16
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_CHARS)]
-When = Annotated[str, StringConstraints(max_length=WHEN_CHARS)]
-Actor = Annotated[str, StringConstraints(min_length=1, max_length=ACTOR_CHARS)]
-
-
-class ExtractedEvent(BaseModel):
-    """One event as the model reports it. The JSON keys are the aliases (see ``KEYS``)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    title: Title = Field(alias="title", description="short neutral title")
-    when: When = Field(alias="when", description="time expression exactly as written, or empty")
-    status: Literal["happened", "expected", "ongoing"] = Field(alias="status")
-    sentences: list[int] = Field(alias="sentences", min_length=1, max_length=MAX_SENTENCE_REFS,
-                                 description="sentence numbers")
-    actors: list[Actor] = Field(alias="actors", max_length=MAX_ACTORS, description="actors")
-
-    @field_validator("sentences")
-    @classmethod
-    def _sentences_exist(cls, numbers: list[int], info: ValidationInfo) -> list[int]:
-        count = (info.context or {}).get("sentences")
-        if count is not None:
-            wrong = [n for n in numbers if not 1 <= n <= count]
-            if wrong:
-                raise ValueError(f"sentence numbers {wrong} do not exist; use 1 to {count}")
-        return numbers
 
 
 class ExtractionOutput(BaseModel):
+    """The model's reply: ``{"events": [["headline", sentence number], ...]}``."""
+
     model_config = ConfigDict(populate_by_name=True)
 
-    events: list[ExtractedEvent] = Field(alias="events", max_length=MAX_EVENTS)
+    events: list[tuple[Title, int]] = Field(max_length=MAX_EVENTS)
+
+    @field_validator("events")
+    @classmethod
+    def _sentences_exist(cls, events: list[tuple[str, int]], info: ValidationInfo) -> list[tuple[str, int]]:
+        count = (info.context or {}).get("sentences")
+        if count is not None:
+            wrong = sorted({n for _, n in events if not 1 <= n <= count})
+            if wrong:
+                raise ValueError(f"sentence numbers {wrong} do not exist; use 1 to {count}")
+        return events
+
+    @property
+    def headlines(self) -> list[str]:
+        return [title for title, _ in self.events]
+
+    @property
+    def cited(self) -> list[int]:
+        """The sentence each headline cites, as an index into the chunk's sentences."""
+        return [number - 1 for _, number in self.events]
 
 
 def max_events(sentence_count: int) -> int:
-    return max(1, min(MAX_EVENTS, sentence_count))
+    return max(1, min(MAX_EVENTS, math.ceil(sentence_count / SENTENCES_PER_EVENT)))
 
 
 @lru_cache(maxsize=512)
@@ -78,29 +73,29 @@ def extraction_schema(sentence_count: int) -> dict:
     """The JSON schema the model's reply is constrained to, for a chunk of this many sentences.
 
     Sentence numbers are an enum of the chunk's numbers, so the grammar itself rules out
-    references to sentences that do not exist. Cached: treat the returned dict as read-only.
+    references to sentences that do not exist, and the list is capped by ``max_events``. Cached:
+    treat the returned dict as read-only.
     """
-    schema = ExtractionOutput.model_json_schema(by_alias=True)
-    event = schema["$defs"]["ExtractedEvent"]
-    event["properties"]["sentences"]["items"] = {"enum": list(range(1, sentence_count + 1))}
+    schema = ExtractionOutput.model_json_schema()
+    item = schema["properties"]["events"]["items"]
+    item["prefixItems"][1] = {"enum": list(range(1, sentence_count + 1))}
     schema["properties"]["events"]["maxItems"] = max_events(sentence_count)
     return schema
 
 
-_EMPTY_EVENT = '{"title":"","when":"","status":"happened","sentences":[],"actors":[]},'
+_EMPTY_EVENT = '["",12],'
 
 
 def output_token_budget(sentence_count: int, tokens_per_char: float, frame_tokens: int) -> int:
     """Tokens the reply may take: the longest reply the schema allows.
 
-    ``frame_tokens`` is what one empty event costs with the model's tokenizer; the strings a
-    model writes are text like the chunk's, so they are counted at the chunk's own density
-    (``tokens_per_char``), with a margin: Cyrillic or CJK text with a byte-fallback tokenizer costs
-    several tokens a character. A reply that still does not fit is handled as truncated output.
+    ``frame_tokens`` is what one empty event costs with the model's tokenizer; a headline is
+    text like the chunk's, so it is counted at the chunk's own density (``tokens_per_char``),
+    with a margin: Cyrillic or CJK text with a byte-fallback tokenizer costs several tokens a
+    character. A reply that still does not fit is handled as truncated output.
     """
     density = max(0.5, 1.5 * tokens_per_char)
-    strings = TITLE_CHARS + WHEN_CHARS + MAX_ACTORS * ACTOR_CHARS
-    per_event = frame_tokens + int(strings * density) + MAX_SENTENCE_REFS * (len(str(sentence_count)) + 1)
+    per_event = frame_tokens + int(TITLE_CHARS * density)
     return 16 + max_events(sentence_count) * per_event
 
 
@@ -184,7 +179,7 @@ class Planner:
         # What the prompt adds around each sentence, measured with this tokenizer on the widest
         # marker a chunk can have.
         marker = vocabulary.tokenizer.count_many(["\n999 "])[0]
-        largest_reply = output_token_budget(MAX_EVENTS, 0.25, self._frame_tokens)
+        largest_reply = output_token_budget(int(MAX_EVENTS * SENTENCES_PER_EVENT), 0.25, self._frame_tokens)
         budget = max(min(self.max_chunk_tokens, window - fixed - largest_reply), 64)
         planned: list[PlannedCall] = []
         all_chunks = chunking.chunk_articles(articles, vocabulary.tokenizer, budget, per_sentence_overhead=marker,
@@ -218,127 +213,3 @@ class Planner:
                 call.chunk.index = index
                 call.request = call.request.model_copy(update={"messages": self.messages(article, call.chunk)})
         return fitted
-
-
-# --- grounding --------------------------------------------------------------------------------------
-
-_TENSE_OF_STATUS: dict[str, dates.Tense | None] = {"happened": "past", "expected": "future", "ongoing": None}
-
-
-def date_mention(when: str, sentence: str, status: Status, published: dt.date | None) -> DateSpan:
-    """Resolve a mention's time expression in its sentence (the sentence's tense and the
-    status combine as ``dates.tense.direction`` says) and place it if it resolves to nothing."""
-    span = dates.resolve(when, published, sentence, status_tense=_TENSE_OF_STATUS[status])
-    return place_unresolved(span, status, published)
-
-
-def place_unresolved(span: DateSpan, status: Status, published: dt.date | None) -> DateSpan:
-    """An unplaced mention is kept on the side of the publication date its status implies;
-    it never gets a made-up day, and its expression is not shown as the reason for the place."""
-    if span.is_known or published is None:
-        return span
-    side = {"expected": {"start": published, "qualifier": "after"}}.get(
-        status, {"end": published, "qualifier": "before"})
-    note = f"placed by status: {span.note}" if span.note else "placed by status"
-    return span.model_copy(update={**side, "vague": True, "expression": None, "note": note})
-
-
-def find_in(expression: str, text: str) -> int:
-    """Where the expression occurs in text as whole words, ignoring case and runs of white
-    space; -1 if it does not."""
-    words = expression.split()
-    if not words:
-        return -1
-    pattern = r"\s+".join(re.escape(w) for w in words)
-    match = re.search(rf"(?<!\w){pattern}(?!\w)", text, re.IGNORECASE)
-    return match.start() if match else -1
-
-
-_ACTOR_SEPARATORS = re.compile(r"\s*(?:[,;/&|]|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
-_ACTOR_EDGES = " \t\"'“”‘’.:()[]-–—"
-
-
-def clean_actors(actors: list[str], text: str, limit: int = MAX_ACTORS) -> list[str]:
-    """The actors a model listed, as the article names them (README, "Actors").
-
-    A list written into one string ("Kremlin, Russia, Ukraine") is split into its names, unless
-    the whole string is a name the article uses ("Bosnia and Herzegovina"). A name is kept only
-    if the article contains it as whole words; repeats (by case) are dropped.
-    """
-    kept: list[str] = []
-    seen: set[str] = set()
-    for actor in actors:
-        whole = actor.strip(_ACTOR_EDGES)
-        parts = [whole] if find_in(whole, text) >= 0 else _ACTOR_SEPARATORS.split(actor)
-        for part in parts:
-            name = " ".join(part.split()).strip(_ACTOR_EDGES)
-            key = name.casefold()
-            if len(name) < 2 or key in seen or find_in(name, text) < 0:
-                continue
-            seen.add(key)
-            kept.append(name)
-    return kept[:limit]
-
-
-def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stats) -> list[Mention]:
-    """Turn the model's events into mentions with verbatim quotes and resolved dates.
-
-    - Events whose sentence references fall outside the chunk are dropped and counted as
-      ungrounded.
-    - The quote is the run of consecutive cited sentences around the one that holds the time
-      expression (or the first cited one): verbatim, with no uncited sentence in between.
-    - A time expression that does not occur in the quote is not trusted: it is left out of the
-      mention (kept only in the date's note), and the event is placed before or after the
-      publication date as its status implies. So is an expression that is no time expression.
-    - The same event reported twice (same quote, title, time and status) is kept once.
-    """
-    mentions: list[Mention] = []
-    seen: set[tuple] = set()
-    for event in output.events:
-        numbers = sorted(set(event.sentences))
-        if not numbers or numbers[0] < 1 or numbers[-1] > len(chunk.sentences):
-            stats.ungrounded_dropped += 1
-            continue
-        when = " ".join(event.when.split())
-        texts = {n: article.text[chunk.sentences[n - 1].start : chunk.sentences[n - 1].end] for n in numbers}
-        anchor = next((n for n in numbers if when and find_in(when, texts[n]) >= 0), numbers[0])
-        low, high = anchor, anchor
-        while low - 1 in texts:
-            low -= 1
-        while high + 1 in texts:
-            high += 1
-        first, last = chunk.sentences[low - 1], chunk.sentences[high - 1]
-        quote = article.text[first.start : last.end].strip()
-        title = " ".join(event.title.split())
-        key = (first.start, last.end, title.casefold(), when.casefold(), event.status)
-        if not quote or not title:
-            stats.ungrounded_dropped += 1
-            continue
-        if key in seen:
-            stats.duplicates_dropped += 1
-            continue
-        seen.add(key)
-        span, when = _date_of(when, texts[anchor], event.status, article.published, stats)
-        mentions.append(Mention(
-            article=article.id, quote=quote, title=title, when=when, status=event.status,
-            actors=clean_actors(event.actors, article.text), date=span, chunk=chunk.index, offset=first.start,
-        ))
-    return mentions
-
-
-def _date_of(when: str, sentence: str, status: Status, published: dt.date | None,
-             stats: Stats) -> tuple[DateSpan, str]:
-    """The mention's date and the time expression it may show (empty if not trusted)."""
-    if not when:
-        return date_mention("", sentence, status, published), ""
-    if find_in(when, sentence) < 0:
-        stats.untrusted_times += 1
-        note = f"the model's time expression {when!r} is not in the quoted text; not used"
-        return place_unresolved(DateSpan(note=note), status, published), ""
-    span = dates.resolve(when, published, sentence, status_tense=_TENSE_OF_STATUS[status])
-    if span.note == dates.UNRECOGNISED:
-        stats.untrusted_times += 1
-        note = f"{when!r} is not a time expression; not used"
-        return place_unresolved(DateSpan(note=note), status, published), ""
-    return place_unresolved(span, status, published), when
-

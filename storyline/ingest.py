@@ -168,12 +168,29 @@ def _article(text: str, meta: dict[str, Any], *, where: str, default_id: str,
     return Article(
         id=_slug(str(meta.get("id") or default_id)),
         text=text,
-        title=meta.get("title"),
+        title=meta.get("title") or title_from_text(text),
         source=meta.get("source"),
         url=meta.get("url"),
         published=meta.get("published") or default_published,
         path=path,
     )
+
+
+TITLE_WORDS = 10
+
+
+def title_from_text(text: str) -> str | None:
+    """A title for an article whose metadata gives none, so every source is named by words and
+    never by a file name: its first line if that reads as a headline, else its opening words."""
+    from .chunk import is_heading
+
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first:
+        return None
+    if is_heading(first.lstrip("# ")) or first.startswith("#"):
+        return first.lstrip("# ").strip()
+    words = first.split()
+    return " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
 
 
 def _decode(raw: bytes, where: str) -> str:

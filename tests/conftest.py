@@ -14,50 +14,41 @@ _TIME_WORDS = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"^(\d+) (.*)$", re.M)
-_NAMES = ("Trump", "Putin", "Zelensky", "Witkoff", "Rubio", "Kremlin", "Macron", "Starmer", "Waltz")
 
 
-def event(title: str, when: str, status: str, sentences: list[int], actors: list[str] | None = None) -> dict:
-    """One extracted event as the model writes it (with the schema's JSON keys)."""
-    from storyline.extract import ExtractedEvent
-
-    return ExtractedEvent(title=title, when=when, status=status, sentences=sentences,
-                          actors=actors or []).model_dump(by_alias=True)
-
-
-def events(*items: dict) -> dict:
-    """A whole extraction reply."""
+def event(title: str, sentence: int) -> list:
+    """One extracted event as the model writes it: a headline and the number of its sentence."""
     from storyline.extract import ExtractionOutput
 
-    return {ExtractionOutput.model_fields["events"].alias: list(items)}
+    return list(ExtractionOutput(events=[(title, sentence)]).events[0])
+
+
+def events(*items: list) -> dict:
+    """A whole extraction reply."""
+    return {"events": list(items)}
 
 
 def is_extraction(request) -> bool:
-    from storyline.extract import ExtractionOutput
-
-    return ExtractionOutput.model_fields["events"].alias in request.json_schema.get("properties", {})
+    return "events" in request.json_schema.get("properties", {})
 
 
 def oracle(request):
-    """A scripted stand-in for a competent model: one event per sentence that has a time
-    expression, titled by its first words, with the expression copied as written."""
+    """A scripted stand-in for a competent model: a headline (the sentence's first words) for
+    every sentence that has a time word, and headlines for whatever the headline stage asks."""
     from storyline.backends import GenerationRequest
 
     assert isinstance(request, GenerationRequest)
     user = request.messages[1][1]
-    if "sentences" in request.json_schema.get("properties", {}):
+    properties = request.json_schema.get("properties", {})
+    if "sentences" in properties:
         return {"sentences": ["Trump and Putin were expected to speak on Tuesday, sources said."]}
-    if "same" in request.json_schema.get("properties", {}):
+    if "same" in properties:
         return {"same": False}
-    found = []
-    for number, text in _SENTENCE.findall(user):
-        match = _TIME_WORDS.search(text)
-        if not match:
-            continue
-        status = "expected" if re.search(r"\b(will|set to|plans|to discuss|to speak|upcoming)\b", text) else "happened"
-        found.append(event(" ".join(text.split()[:8]), match.group(0), status, [int(number)],
-                           [name for name in _NAMES if name in text][:3]))
-    return events(*found[:16])
+    if "headlines" in properties:
+        return {"headlines": [" ".join(text.split()[:6])[:48] for _, text in _SENTENCE.findall(user)]}
+    found = [event(" ".join(text.split()[:6])[:48], int(number)) for number, text in _SENTENCE.findall(user)
+             if _TIME_WORDS.search(text)]
+    return events(*found[:properties["events"]["maxItems"]])
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ import datetime as dt
 import zlib
 from typing import Literal
 
-from storyline.extract import date_mention
+from storyline.grounding import date_mention
 from storyline.models import Mention
 
 PUBLISHED = {"000": dt.date(2025, 3, 17), "001": dt.date(2025, 3, 17), "002": dt.date(2025, 3, 17),

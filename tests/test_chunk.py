@@ -8,12 +8,29 @@ import pytest
 from conftest import SEEDS
 
 from storyline.backends.llama import LlamaCppBackend
-from storyline.chunk import chunk_article, chunk_articles, split_sentences
+from storyline.chunk import chunk_article, chunk_articles, is_heading, section_headings, split_sentences
 from storyline.errors import InputError
 from storyline.extract import Planner
 from storyline.ingest import load_articles
 from storyline.models import Article
 from storyline.templating import PromptSet
+
+
+# The section headings of the seed articles, copied from the files by hand, and the headline of
+# seeds/001, which is a heading wherever it is not an article's first line.
+SEED_HEADINGS = {
+    "Talks Over Land and Power Plants", "Challenges to Peace Talks", "Russian Demands and Western Responses",
+    "Peacekeeping Debate", "US Officials Cautious Amid Ongoing Attacks", "Putin’s ‘Ironclad’ Demands",
+    "Peacekeeping Prospects & International Response", "Optimism Grows for Ceasefire Deal",
+    "U.S.-Russia Diplomatic Channels Remain Active", "UK Calls Out Russia’s Stalling Tactics",
+    "Looking Ahead: Will a Ceasefire Materialize?", "Zelensky Accuses Putin of Blocking Peace Efforts",
+    "Pressure Mounts for Immediate Ceasefire", "White House Remains Optimistic", "Disagreements and Future Challenges",
+}
+HEADLINE_001 = "Trump, Putin to Discuss Ukraine Peace Deal on Tuesday"
+
+
+def _without_headings(text: str, sentences, also=()):
+    return [s for s in sentences if text[s.start:s.end] not in SEED_HEADINGS | set(also)]
 
 
 def _count(backend: LlamaCppBackend, text: str) -> int:
@@ -60,7 +77,8 @@ def test_chunks_respect_budget_and_cover_every_sentence(llama_backend):
         assert recount <= 120
         assert chunk.text == article.text[chunk.start : chunk.end]
     covered = [s for c in chunks for s in c.sentences]
-    assert covered == split_sentences(article.text)
+    assert covered == _without_headings(article.text, split_sentences(article.text))
+    assert len(covered) == len(split_sentences(article.text)) - 4  # seeds/004 has four section headings
 
 
 def test_sentence_longer_than_budget_is_cut_at_word_breaks(llama_backend):
@@ -120,7 +138,7 @@ def test_long_article_every_call_fits_the_real_context_window(tiny_gguf):
         assert generation.finish_reason == "stop"
         json.loads(generation.text)
     sentences = [s for call in planned for s in call.chunk.sentences]
-    assert sentences == split_sentences(long_text)
+    assert sentences == _without_headings(long_text, split_sentences(long_text), also=[HEADLINE_001])
 
 
 @dataclass
@@ -148,10 +166,31 @@ def test_chunks_that_do_not_fit_exactly_are_halved_and_renumbered(llama_backend)
     planned = planner.plan([article])
     assert [call.chunk.index for call in planned] == list(range(len(planned)))
     assert all(len(call.chunk.sentences) <= 4 for call in planned)
-    assert [s for call in planned for s in call.chunk.sentences] == split_sentences(article.text)
+    sentences = split_sentences(article.text)
+    assert [s for call in planned for s in call.chunk.sentences] == _without_headings(article.text, sentences)
+    assert article.text[sentences[0].start:sentences[0].end] == HEADLINE_001  # an article's headline is read
     for call in planned:
         lines = call.request.messages[1][1].splitlines()
         assert lines[0].startswith("1 ") and lines[-1].startswith(f"{len(call.chunk.sentences)} ")
+
+
+@pytest.mark.parametrize(("line", "heading"), [
+    ("Talks Over Land and Power Plants", True),
+    ("Looking Ahead: Will a Ceasefire Materialize?", True),
+    ("## Reactions", True),
+    ("Western leaders remain skeptical.", False),  # a sentence ends with a stop
+    ("During a conversation aboard Air Force One, Trump stated:", False),
+    ("the talks went on late into the night", False),  # not capitalised
+    ("Trump to Talk with Putin on Tuesday About Ending Ukraine War, Says Reuters", False),  # long
+])
+def test_section_headings_are_short_capitalised_lines_that_do_not_end_like_a_sentence(line, heading):
+    assert is_heading(line) is heading
+
+
+def test_an_articles_first_line_is_its_headline_and_is_read():
+    text = "Council Approves Budget\nThe council approved the budget.\nReactions\nCritics objected."
+    sentences = split_sentences(text)
+    assert sorted(section_headings(text, sentences)) == [2]  # "Reactions", not the headline
 
 
 def test_a_sentence_that_cannot_fit_is_a_clear_error(llama_backend):

@@ -50,7 +50,9 @@ def test_end_to_end_on_the_real_llama_cpp_path(tiny_gguf, tmp_path):
             assert _quote_is_a_sentence_of(mention["quote"], texts[mention["article"]]), mention["quote"]
     stats = document["meta"]["stats"]
     assert stats["extract_calls"] == stats["chunks"] >= 5 and stats["summary_calls"] in (0, 1)
-    assert stats["llm_calls"] == stats["extract_calls"] + stats["summary_calls"] + stats["retries"] + stats["truncated"]
+    headline_calls = stats["stages"].get("headline", {}).get("calls", 0)
+    assert stats["llm_calls"] == (stats["extract_calls"] + stats["summary_calls"] + headline_calls + stats["retries"]
+                                  + stats["truncated"])
     assert stats["retries"] == 0  # constrained decoding: valid JSON on the first attempt
     # the shared instruction prefix is evaluated once, not per chunk
     assert 0 < stats["extract_prompt_tokens_evaluated"] < 1.25 * stats["source_tokens"]
@@ -64,15 +66,18 @@ def test_end_to_end_on_the_real_llama_cpp_path(tiny_gguf, tmp_path):
 
 
 def test_same_seed_same_output_across_processes_and_another_seed_differs(tiny_gguf, tmp_path):
-    def run(seed: int, cache: str) -> dict:
+    def run(seed: int, cache: str) -> tuple[dict, int]:
+        """The result without its run figures, and the tokens the model wrote (the tiny model's
+        words never ground, so its choices show in what it wrote, not in the timeline)."""
         result = _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--format", "json", "--temperature",
                             "1.0", "--seed", str(seed), "--cache-dir", str(tmp_path / cache), "-q")
         assert result.returncode == 0, result.stderr
-        return {k: v for k, v in json.loads(result.stdout).items() if k != "meta"}
+        document = json.loads(result.stdout)
+        return {k: v for k, v in document.items() if k != "meta"}, document["meta"]["stats"]["completion_tokens"]
 
     first, second = run(7, "a"), run(7, "b")  # fresh caches: both really sampled
     assert first == second
-    assert run(8, "c") != first
+    assert run(8, "c")[1] != first[1]
 
 
 def test_markdown_is_the_default_output(tiny_gguf, tmp_path):
@@ -103,11 +108,16 @@ def test_warnings_appear_as_they_happen_and_quiet_silences_them(tiny_gguf, tmp_p
 
 
 def test_offline_without_a_model_is_a_short_error(tmp_path):
-    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "STORYLINE_MODEL": ""}
-    run = _storyline("summarize", str(SEEDS), "--cache-dir", str(tmp_path / "c"), env=env)
+    """With the default model's packages not installed (hidden here) and no network, the run
+    stops at once and says how to get a model."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "STORYLINE_MODEL": ""}
+    hide_packages = ("import sys, storyline.packaged as p; p.PackagedModel.installed_parts = lambda self: None; "
+                     "from storyline.cli import main; sys.argv[0] = 'storyline'; main()")
+    run = subprocess.run([sys.executable, "-c", hide_packages, "summarize", str(SEEDS), "--cache-dir",
+                          str(tmp_path / "c")], capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
-    assert "--model" in run.stderr and "offline" in run.stderr
+    assert "--model" in run.stderr and "offline" in run.stderr and "storyline[model]" in run.stderr
 
 
 def test_missing_model_file_and_missing_input_are_clear_errors(tmp_path):
@@ -236,8 +246,8 @@ def test_models_lists_what_is_available_offline(tmp_path):
     env = {"HF_HOME": str(tmp_path / "hf"), "HF_HUB_OFFLINE": "1", "STORYLINE_MODEL": ""}
     run = _storyline("models", env=env)
     assert run.returncode == 0, run.stderr
-    assert "Default model: bartowski/Qwen2.5-1.5B-Instruct-GGUF" in run.stdout
-    assert "not available offline" in run.stdout
+    assert "Default model: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M)" in run.stdout
+    assert "pip install 'storyline[model]'" in run.stdout
     assert "SmolLM2-135M-Instruct.Q4_1.gguf" in run.stdout  # installed by the test extra
 
 

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 from conftest import SEEDS, event, events
+from pydantic import ValidationError
 
 from storyline.backends.scripted import ScriptedBackend
 from storyline.calls import structured_call
 from storyline.errors import ExtractionRetryError, TruncatedOutputError
-from storyline.extract import ExtractionOutput, clean_actors, extraction_schema, ground
+from storyline.extract import ExtractionOutput, extraction_schema
 from storyline.ingest import load_articles
-from storyline.models import Article, Chunk, Sentence, Stats
+from storyline.models import Stats
 from storyline.pipeline import Pipeline
 from storyline.templating import PromptSet
 
@@ -28,113 +28,44 @@ def seed_call():
     return article, pipeline.plan([article])[0]
 
 
-def _article(*sentences: str, published=dt.date(2025, 3, 17)) -> tuple[Article, Chunk]:
-    """An article of these sentences, one per line, and the chunk holding all of them (offsets
-    computed here, independently of the sentence splitter)."""
-    text, spans = "", []
-    for sentence in sentences:
-        spans.append(Sentence(start=len(text), end=len(text) + len(sentence)))
-        text += sentence + "\n"
-    article = Article(id="a", text=text, published=published)
-    return article, Chunk(article_id="a", index=0, sentences=spans, text=text.rstrip("\n"), token_count=10)
+def test_schema_caps_events_by_the_chunk_and_forbids_sentence_numbers_outside_it():
+    schema = extraction_schema(10)
+    events_schema = schema["properties"]["events"]
+    assert events_schema["items"]["prefixItems"][1] == {"enum": list(range(1, 11))}
+    assert events_schema["maxItems"] == 4  # ten sentences hold at most four happenings (one in 2.5)
+    assert extraction_schema(1)["properties"]["events"]["maxItems"] == 1
+    assert extraction_schema(200)["properties"]["events"]["maxItems"] == 16
 
 
-def test_sentence_references_become_verbatim_quotes_and_dates(seed_call):
-    article, call = seed_call
-    output = ExtractionOutput.model_validate(events(
-        event("Trump to speak with Putin", "on Tuesday", "expected", [1], ["Trump", "Putin"])))
-    stats = Stats()
-    (mention,) = ground(output, article, call.chunk, stats)
-    assert mention.quote == SEED_000_FIRST
-    assert (mention.date.start, mention.date.end, mention.date.precision) == (dt.date(2025, 3, 18),) * 2 + ("day",)
-    assert mention.when == "on Tuesday"
+def test_reply_naming_a_sentence_outside_the_chunk_is_invalid():
+    with pytest.raises(ValidationError, match="do not exist"):
+        ExtractionOutput.model_validate(events(event("Call", 5)), context={"sentences": 4})
 
 
-def test_quote_is_the_run_of_cited_sentences_holding_the_time_expression():
-    article, chunk = _article("Talks opened.", "They met on Sunday.", "Aides spoke.", "Nothing else.",
-                              "A vote followed.")
-    output = ExtractionOutput.model_validate(events(event("Meeting", "on Sunday", "happened", [5, 2, 3])))
-    (mention,) = ground(output, article, chunk, Stats())
-    assert mention.quote == "They met on Sunday.\nAides spoke."  # sentence 5 is not next to them
-    assert mention.date.start == dt.date(2025, 3, 16)
-
-
-def test_invented_time_expression_is_not_trusted_or_shown():
-    article, chunk = _article("The minister resigned after the vote.")
-    output = ExtractionOutput.model_validate(events(event("Resignation", "on 12 May 1999", "happened", [1])))
-    stats = Stats()
-    (mention,) = ground(output, article, chunk, stats)
-    assert mention.when == ""  # never shown as if the article said it
-    assert mention.date.expression is None
-    assert (mention.date.start, mention.date.end, mention.date.qualifier) == (None, dt.date(2025, 3, 17), "before")
-    assert "12 May 1999" in mention.date.note and "not in the quoted text" in mention.date.note
-    assert stats.untrusted_times == 1
-
-
-def test_a_word_of_the_sentence_that_is_no_time_expression_is_not_shown_either():
-    article, chunk = _article("In 2022 Russia annexed four regions, Trump said.")
-    output = ExtractionOutput.model_validate(events(
-        event("Annexation", "Trump", "happened", [1]), event("Annexation again", "In 2022", "happened", [1])))
-    stats = Stats()
-    first, second = ground(output, article, chunk, stats)
-    assert first.when == "" and first.date.expression is None and stats.untrusted_times == 1
-    assert second.when == "In 2022" and second.date.start == dt.date(2022, 1, 1)
-
-
-def test_time_expression_must_match_whole_words():
-    article, chunk = _article("The plan for 20225 units was approved.")
-    output = ExtractionOutput.model_validate(events(event("Plan approved", "2022", "happened", [1])))
-    (mention,) = ground(output, article, chunk, Stats())
-    assert mention.when == ""
-
-
-def test_the_same_event_twice_in_one_reply_is_kept_once():
-    article, chunk = _article("Leaders met on Sunday.", "They agreed on a truce.")
-    repeated = event("Leaders meet", "on Sunday", "happened", [1])
-    output = ExtractionOutput.model_validate(events(*[repeated] * 15, event("Truce agreed", "", "happened", [2])))
-    stats = Stats()
-    mentions = ground(output, article, chunk, stats)
-    assert [m.title for m in mentions] == ["Leaders meet", "Truce agreed"]
-    assert stats.duplicates_dropped == 14
-
-
-@pytest.mark.parametrize(("actors", "expected"), [
-    (["Kremlin, Russia, Ukraine, Russia"], ["Kremlin", "Russia", "Ukraine"]),
-    (["Russia", "russia", " Russia "], ["Russia"]),
-    (["Trump and Putin to stop", "Ukraine"], ["Trump", "Ukraine"]),
-    (["Bosnia and Herzegovina"], ["Bosnia and Herzegovina"]),
-    (["2022", "Narnia", "Zelensky"], ["2022", "Zelensky"]),
-    (["Rus"], []),  # not a whole word of the article
-])
-def test_actors_are_split_deduplicated_and_named_in_the_article(actors, expected):
-    text = ("The Kremlin said Russia and Ukraine would talk. Trump spoke with Putin in 2022. "
-            "Zelensky met leaders of Bosnia and Herzegovina.")
-    assert clean_actors(actors, text) == expected
-
-
-def test_schema_forbids_sentence_numbers_outside_the_chunk():
-    from storyline.extract import ExtractedEvent
-
-    properties = extraction_schema(4)["$defs"]["ExtractedEvent"]["properties"]
-    assert properties[ExtractedEvent.model_fields["sentences"].alias]["items"] == {"enum": [1, 2, 3, 4]}
+def test_the_prompt_numbers_the_chunks_sentences_and_leaves_out_section_headings(seed_call):
+    _, call = seed_call
+    user = call.request.messages[1][1]
+    assert user.splitlines()[0] == "1 " + SEED_000_FIRST
+    assert "Talks Over Land and Power Plants" not in user  # a section heading of seeds/000
+    numbers = [int(line.split()[0]) for line in user.splitlines()]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == len(call.chunk.sentences)
 
 
 def test_invalid_output_is_retried_with_the_error_fed_back(seed_call):
     _, call = seed_call
-    good = events(event("Call", "", "happened", [1]))
-    bad = json.dumps(events(event("Call", "", "happened", [1]))).replace('"happened"', '"maybe"')
+    good = events(event("Call", 1))
+    bad = json.dumps(events(event("Call", 1))).replace('1]', '"one"]')
     backend = ScriptedBackend([bad, good])
     stats = Stats()
     output = structured_call(backend, call.request, ExtractionOutput, stage="extract", stats=stats,
                              prompts=PromptSet(), max_retries=2,
                              context={"sentences": len(call.chunk.sentences)})
-    assert output.events[0].title == "Call"
+    assert output.headlines == ["Call"]
     assert stats.retries == 1 and stats.stage("extract").calls == 2
     retry = backend.requests[1].messages
     assert retry[:2] == call.request.messages
     assert retry[2] == ("assistant", bad)
-    assert retry[3][0] == "user" and "did not pass validation" in retry[3][1] and "maybe" not in retry[3][1]
-    assert "happened" in retry[3][1]  # the error names what is allowed
+    assert retry[3][0] == "user" and "did not pass validation" in retry[3][1] and "integer" in retry[3][1]
 
 
 def test_retries_are_bounded_and_the_error_keeps_the_cause(seed_call):

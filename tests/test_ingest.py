@@ -21,8 +21,20 @@ def test_seeds_have_stable_ids_titles_and_dates():
     assert published == {"000": dt.date(2025, 3, 17), "001": dt.date(2025, 3, 17), "002": dt.date(2025, 3, 17),
                          "003": dt.date(2025, 3, 17), "004": dt.date(2025, 3, 18)}
     assert articles[1].title == "Trump, Putin to Discuss Ukraine Peace Deal on Tuesday"
-    assert articles[0].title is None
+    # No title in its metadata: its opening words, cut at ten, name it (never its file name).
+    assert articles[0].title == "US President Donald Trump will speak with Russian President Vladimir…"
     assert load_articles([SEEDS]) == articles  # stable across reads
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("Council Approves Budget\nThe council approved the budget on Monday.", "Council Approves Budget"),
+    ("# Council approves budget\nThe council approved it.", "Council approves budget"),
+    ("\nThe council approved the budget on Monday after a debate of eleven hours.",
+     "The council approved the budget on Monday after a debate…"),  # ten words
+])
+def test_an_article_without_a_title_is_named_by_its_headline_or_opening_words(tmp_path, text, title):
+    (tmp_path / "a.txt").write_text(text)
+    assert load_articles([tmp_path / "a.txt"])[0].title == title
 
 
 def test_front_matter_and_default_published(tmp_path):
@@ -82,11 +94,12 @@ def _good(folder):
 @pytest.mark.parametrize(("front", "kept", "reported"), [
     ("title: 1984", {"title": "1984"}, None),
     ("source: 2020\nurl: 123", {"source": "2020", "url": "123"}, None),
-    ("title: {a: 1}", {"title": None}, "'title'"),
+    # A title left out is made from the text's opening words.
+    ("title: {a: 1}", {"title": "The vote was held on Tuesday."}, "'title'"),
     ("published: 2025-02-30", {"published": None}, "'published'"),
     ("author: Jane Doe\ntitle: Kept", {"title": "Kept"}, "unknown metadata key 'author'"),
-    ("- just\n- a list", {"title": None}, "must be a mapping"),
-    ("title: [unclosed", {"title": None}, "not valid YAML"),
+    ("- just\n- a list", {"title": "The vote was held on Tuesday."}, "must be a mapping"),
+    ("title: [unclosed", {"title": "The vote was held on Tuesday."}, "not valid YAML"),
 ])
 def test_front_matter_problems_drop_the_value_not_the_article(tmp_path, front, kept, reported):
     _good(tmp_path)

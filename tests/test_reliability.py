@@ -81,7 +81,7 @@ def test_four_concurrent_runs_share_one_cache_folder(tiny_gguf, tmp_path):
         outputs += [json.loads((tmp_path / f"out-{round_}-{i}.json").read_text()) for i in range(4)]
     bodies = [{k: v for k, v in document.items() if k != "meta"} for document in outputs]
     assert all(body == bodies[0] for body in bodies)
-    assert len(list((cache / "prefix").glob("*.state"))) == 2  # the extraction and the summary instructions
+    assert len(list((cache / "prefix").glob("*.state"))) == 3  # the extraction, headline and summary instructions
     assert not list((cache / "prefix").glob("*.tmp"))
 
 

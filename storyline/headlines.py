@@ -1,0 +1,56 @@
+"""Headlines for timeline events that no mention titled.
+
+Extraction keeps every sentence that places something on the calendar, whether or not the
+model listed a headline for it (``grounding``). An event made only of such sentences has no
+title yet; one call per batch of them asks the model for a headline per sentence. A headline
+must be about its own sentence (``grounding.align`` puts it back on it), else the event is named
+by its quote's opening words, as before.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from .extract import TITLE_CHARS, Title
+from .grounding import align, clean_title
+from .models import Event
+
+BATCH = 6
+"""Events named per call: enough to share the instructions, few enough for a small model to
+keep each headline on its own sentence."""
+OPENING_WORDS = 12
+
+
+class HeadlineOutput(BaseModel):
+    """The model's reply: ``{"headlines": ["...", ...]}``, one per sentence, in order."""
+
+    headlines: list[Title] = Field(min_length=1)
+
+
+def headline_schema(count: int) -> dict:
+    """Exactly ``count`` headlines."""
+    schema = HeadlineOutput.model_json_schema()
+    schema["properties"]["headlines"].update(minItems=count, maxItems=count)
+    return schema
+
+
+def untitled(events: list[Event]) -> list[Event]:
+    return [event for event in events if not event.title]
+
+
+def sentence_of(event: Event) -> str:
+    """The sentence a headline is asked for: the event's first report."""
+    return event.mentions[0].quote
+
+
+def accepted(headlines: list[str], sentences: list[str]) -> list[str | None]:
+    """Each headline if it is about its own sentence, else None."""
+    placed = align(headlines, sentences, list(range(len(sentences))))
+    return [clean_title(h, sentences[index], TITLE_CHARS) or None if place == index else None
+            for index, (h, place) in enumerate(zip(headlines, placed, strict=True))]
+
+
+def opening_words(event: Event) -> str:
+    """A name for an event no headline could be had for: its first quote's opening words."""
+    words = sentence_of(event).split()
+    return " ".join(words[:OPENING_WORDS]) + ("…" if len(words) > OPENING_WORDS else "")

@@ -1,0 +1,146 @@
+"""Grounding: headlines back on their sentences, and everything else read from the sentence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import event, events
+
+from storyline.extract import ExtractionOutput
+from storyline.grounding import align, clean_title, ground, names_in, status_hint
+from storyline.models import Article, Chunk, Sentence, Stats
+
+PUBLISHED = dt.date(2025, 3, 17)  # a Monday
+
+
+def _article(*sentences: str, published=PUBLISHED) -> tuple[Article, Chunk]:
+    """An article of these sentences, one per line, and the chunk holding all of them (offsets
+    computed here, independently of the sentence splitter)."""
+    text, spans = "", []
+    for sentence in sentences:
+        spans.append(Sentence(start=len(text), end=len(text) + len(sentence)))
+        text += sentence + "\n"
+    article = Article(id="a", text=text, published=published)
+    return article, Chunk(article_id="a", index=0, sentences=spans, text=text.rstrip("\n"), token_count=10)
+
+
+def _ground(article: Article, chunk: Chunk, *items: list, stats: Stats | None = None):
+    output = ExtractionOutput.model_validate(events(*items), context={"sentences": len(chunk.sentences)})
+    return ground(output, article, chunk, stats or Stats())
+
+
+STORY = (
+    "The finance minister resigned after a long dispute with the cabinet.",
+    "Critics said the budget was too costly.",
+    "Teachers in Lyon went on strike over pay.",
+    "The council will vote on new taxes.",
+)
+
+
+def test_a_headline_goes_to_the_sentence_that_holds_its_words_whatever_number_it_cites():
+    # A small model counts instead of citing: here it cites 1, 2 and 3 for sentences 1, 3 and 4.
+    article, chunk = _article(*STORY)
+    mentions = _ground(article, chunk, event("Finance minister resigns", 1), event("Lyon teachers strike", 2),
+                       event("Council to vote on taxes", 3))
+    assert [m.quote for m in mentions] == [STORY[0], STORY[2], STORY[3]]
+    assert [m.offset for m in mentions] == [0, len(STORY[0]) + len(STORY[1]) + 2,
+                                            len(STORY[0]) + len(STORY[1]) + len(STORY[2]) + 3]
+
+
+def test_the_cited_number_breaks_a_tie_between_sentences_holding_the_same_words():
+    sentences = ["The mayor resigned on Monday.", "Traffic was heavy.", "The mayor resigned again."]
+    assert align(["Mayor resigns"], sentences, [2]) == [2]
+    assert align(["Mayor resigns"], sentences, [0]) == [0]
+    assert align(["Mayor resigns"], sentences) == [0]  # no hint: the first after the previous one
+    assert align(["Mayor resigns", "Mayor resigns"], sentences) == [0, 2]
+
+
+def test_a_headline_no_sentence_bears_out_is_dropped_and_counted():
+    article, chunk = _article(*STORY)
+    stats = Stats()
+    mentions = _ground(article, chunk, event("Earthquake hits Tokyo", 1), event("Lyon teachers strike", 3),
+                       stats=stats)
+    assert [m.title for m in mentions] == ["Lyon teachers strike"]
+    assert stats.ungrounded_dropped == 1
+
+
+def test_two_headlines_on_one_sentence_keep_the_first():
+    article, chunk = _article(*STORY)
+    stats = Stats()
+    mentions = _ground(article, chunk, event("Lyon teachers strike", 3), event("Teachers in Lyon strike", 3),
+                       stats=stats)
+    assert [m.title for m in mentions] == ["Lyon teachers strike"]
+    assert stats.duplicates_dropped == 1
+
+
+def test_the_date_is_the_sentences_own_time_expression_resolved_against_publication():
+    article, chunk = _article("Leaders met on Sunday in Geneva.", "The summit will open on Friday.")
+    met, summit = _ground(article, chunk, event("Leaders meet in Geneva", 1), event("Summit to open", 2))
+    assert (met.when, met.date.start, met.date.end, met.status) == ("on Sunday", dt.date(2025, 3, 16),
+                                                                     dt.date(2025, 3, 16), "happened")
+    assert (summit.when, summit.date.start, summit.status) == ("on Friday", dt.date(2025, 3, 21), "expected")
+
+
+def test_an_expression_in_a_headline_but_not_in_the_sentence_is_never_used():
+    article, chunk = _article("The minister resigned after the vote.")
+    (mention,) = _ground(article, chunk, event("Minister resigns in May", 1))
+    assert mention.when == "" and mention.date.expression is None
+    assert (mention.date.start, mention.date.end, mention.date.qualifier) == (None, PUBLISHED, "before")
+
+
+def test_a_dated_sentence_the_model_skipped_is_kept_without_a_title():
+    article, chunk = _article("Talks resumed.", "Rebels shelled the airport on Saturday.", "Aid arrived recently.")
+    stats = Stats()
+    mentions = _ground(article, chunk, event("Talks resume", 1), stats=stats)
+    assert [(m.quote, m.title) for m in mentions] == [("Talks resumed.", "Talks resume"),
+                                                      ("Rebels shelled the airport on Saturday.", "")]
+    assert mentions[1].date.start == dt.date(2025, 3, 15)
+    assert stats.dated_sentences_added == 1  # "recently" places nothing on a day: not added
+
+
+@pytest.mark.parametrize(("sentence", "headline", "status"), [
+    ("The council will vote on taxes.", "Council votes", "expected"),
+    ("Ministers approved the plan.", "Plan approved", "happened"),
+    ("The Kremlin confirmed the upcoming call.", "Kremlin confirms call", "happened"),  # "upcoming" is the call's
+    ("Russian forces are advancing on the city.", "Russia advances", "ongoing"),
+    ("Fighting continues in the east.", "Fighting in east", "ongoing"),
+    ("Trump to meet Putin", "Trump to meet Putin", "expected"),  # a headline's plan
+])
+def test_status_hint_reads_the_first_marker_of_the_sentence(sentence, headline, status):
+    assert status_hint(sentence, headline) == status
+
+
+def test_status_follows_the_date_where_there_is_one():
+    # "announced" leads the sentence, but what it dates is Tuesday's call, after publication.
+    article, chunk = _article("Trump announced plans to speak with Putin on Tuesday.")
+    (mention,) = _ground(article, chunk, event("Trump announces call with Putin", 1))
+    assert (mention.date.start, mention.status) == (dt.date(2025, 3, 18), "expected")
+
+
+@pytest.mark.parametrize(("sentence", "names"), [
+    ("Russian Deputy Foreign Minister Alexander Grushko spoke.", ["Alexander Grushko"]),
+    ("Strikes hit Russia’s Astrakhan region and Kyiv.", ["Russia", "Astrakhan", "Kyiv"]),
+    ("“We’ll be talking about land,” Trump said.", ["Trump"]),
+    ("State Department spokesperson Tammy Bruce met U.S. officials.", ["State Department", "Tammy Bruce", "U.S."]),
+    ("On Monday, the Bank of England and Ukrainian officials met.", ["Bank of England"]),
+])
+def test_names_are_the_sentences_own(sentence, names):
+    assert names_in(sentence, limit=6) == names
+
+
+def test_a_word_that_only_starts_a_sentence_is_a_name_if_the_article_writes_it_so_elsewhere():
+    article = "Strikes hit Kyiv. Trump spoke to Putin. Later, Trump left."
+    assert names_in("Strikes hit Kyiv.", article) == ["Kyiv"]
+    assert names_in("Trump spoke to Putin.", article) == ["Trump", "Putin"]
+
+
+@pytest.mark.parametrize(("headline", "title"), [
+    ("Trump reveals discussions about dividing certain", "Trump reveals discussions about dividing"),  # cut at 48
+    ("Lammy demands ceasefire", "Lammy demands ceasefire"),
+    ("This follows promising talks between US and...", "This follows promising talks between US"),
+    ("Trump announces plans to speak with俄罗斯", "Trump announces plans to speak"),
+])
+def test_titles_are_not_shown_cut_or_in_a_script_the_sentence_lacks(headline, title):
+    assert len("Trump reveals discussions about dividing certain") == 48
+    assert clean_title(headline, "Trump said he would talk to Putin.", 48) == title
