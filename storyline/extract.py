@@ -28,10 +28,13 @@ from .templating import PromptSet
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 48
-SENTENCES_PER_EVENT = 2.5
-"""A chunk of N sentences may list at most N / SENTENCES_PER_EVENT happenings: news sentences
-mostly add detail to a happening already told, and a small model left free lists one happening
-per sentence (or runs on in a loop), which costs a token written for each token read."""
+TOKENS_PER_EVENT = 120
+"""A chunk of N tokens may list at most N / TOKENS_PER_EVENT happenings (about one in five news
+sentences), so a reply writes about one token for every ten it reads (a headline and its number
+take ten to twelve). News sentences mostly add detail to a happening already told, and a small
+model left free lists one happening per sentence (or runs on in a loop), writing a token for each
+token read. Sentences that place something on the calendar are kept whether or not the model
+lists them (``grounding``), so the cap costs the timeline no dates."""
 MAX_EVENTS = 16
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_CHARS)]
@@ -64,29 +67,29 @@ class ExtractionOutput(BaseModel):
         return [number - 1 for _, number in self.events]
 
 
-def max_events(sentence_count: int) -> int:
-    return max(1, min(MAX_EVENTS, math.ceil(sentence_count / SENTENCES_PER_EVENT)))
+def max_events(chunk_tokens: int) -> int:
+    return max(1, min(MAX_EVENTS, math.ceil(chunk_tokens / TOKENS_PER_EVENT)))
 
 
 @lru_cache(maxsize=512)
-def extraction_schema(sentence_count: int) -> dict:
-    """The JSON schema the model's reply is constrained to, for a chunk of this many sentences.
+def extraction_schema(sentence_count: int, events: int) -> dict:
+    """The JSON schema the model's reply is constrained to: at most ``events`` headlines (see
+    ``max_events``), each with the number of one of the chunk's ``sentence_count`` sentences.
 
     Sentence numbers are an enum of the chunk's numbers, so the grammar itself rules out
-    references to sentences that do not exist, and the list is capped by ``max_events``. Cached:
-    treat the returned dict as read-only.
+    references to sentences that do not exist. Cached: treat the returned dict as read-only.
     """
     schema = ExtractionOutput.model_json_schema()
     item = schema["properties"]["events"]["items"]
     item["prefixItems"][1] = {"enum": list(range(1, sentence_count + 1))}
-    schema["properties"]["events"]["maxItems"] = max_events(sentence_count)
+    schema["properties"]["events"]["maxItems"] = events
     return schema
 
 
 _EMPTY_EVENT = '["",12],'
 
 
-def output_token_budget(sentence_count: int, tokens_per_char: float, frame_tokens: int) -> int:
+def output_token_budget(events: int, tokens_per_char: float, frame_tokens: int) -> int:
     """Tokens the reply may take: the longest reply the schema allows.
 
     ``frame_tokens`` is what one empty event costs with the model's tokenizer; a headline is
@@ -96,7 +99,7 @@ def output_token_budget(sentence_count: int, tokens_per_char: float, frame_token
     """
     density = max(0.5, 1.5 * tokens_per_char)
     per_event = frame_tokens + int(TITLE_CHARS * density)
-    return 16 + max_events(sentence_count) * per_event
+    return 16 + events * per_event
 
 
 class NumberedSentence(NamedTuple):
@@ -155,12 +158,12 @@ class Planner:
                                      sentences=numbered_sentences(article, chunk))
 
     def request(self, article: Article, chunk: Chunk, *, max_tokens: int | None = None) -> GenerationRequest:
-        count = len(chunk.sentences)
+        events = max_events(chunk.token_count)
         density = chunk.token_count / max(len(chunk.text), 1)
         return GenerationRequest(
             messages=self.messages(article, chunk),
-            json_schema=extraction_schema(count),
-            max_tokens=max_tokens or output_token_budget(count, density, self._frame_tokens),
+            json_schema=extraction_schema(len(chunk.sentences), events),
+            max_tokens=max_tokens or output_token_budget(events, density, self._frame_tokens),
             temperature=self.temperature,
             seed=self.seed,
         )
@@ -179,7 +182,7 @@ class Planner:
         # What the prompt adds around each sentence, measured with this tokenizer on the widest
         # marker a chunk can have.
         marker = vocabulary.tokenizer.count_many(["\n999 "])[0]
-        largest_reply = output_token_budget(int(MAX_EVENTS * SENTENCES_PER_EVENT), 0.25, self._frame_tokens)
+        largest_reply = output_token_budget(MAX_EVENTS, 0.25, self._frame_tokens)
         budget = max(min(self.max_chunk_tokens, window - fixed - largest_reply), 64)
         planned: list[PlannedCall] = []
         all_chunks = chunking.chunk_articles(articles, vocabulary.tokenizer, budget, per_sentence_overhead=marker,

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from storyline.backends.scripted import ScriptedBackend
 from storyline.calls import structured_call
 from storyline.errors import ExtractionRetryError, TruncatedOutputError
-from storyline.extract import ExtractionOutput, extraction_schema
+from storyline.extract import ExtractionOutput, extraction_schema, max_events
 from storyline.ingest import load_articles
 from storyline.models import Stats
 from storyline.pipeline import Pipeline
@@ -28,13 +28,20 @@ def seed_call():
     return article, pipeline.plan([article])[0]
 
 
-def test_schema_caps_events_by_the_chunk_and_forbids_sentence_numbers_outside_it():
-    schema = extraction_schema(10)
-    events_schema = schema["properties"]["events"]
+def test_schema_forbids_sentence_numbers_outside_the_chunk_and_caps_the_events():
+    events_schema = extraction_schema(10, 3)["properties"]["events"]
     assert events_schema["items"]["prefixItems"][1] == {"enum": list(range(1, 11))}
-    assert events_schema["maxItems"] == 4  # ten sentences hold at most four happenings (one in 2.5)
-    assert extraction_schema(1)["properties"]["events"]["maxItems"] == 1
-    assert extraction_schema(200)["properties"]["events"]["maxItems"] == 16
+    assert events_schema["maxItems"] == 3
+
+
+def test_a_chunk_may_list_one_event_for_every_hundred_and_twenty_tokens():
+    assert [max_events(tokens) for tokens in (1, 120, 121, 600, 10_000)] == [1, 1, 2, 5, 16]
+
+
+def test_the_request_caps_the_events_by_the_chunks_tokens(seed_call):
+    _, call = seed_call
+    expected = -(-call.chunk.token_count // 120)  # ceiling, computed here
+    assert call.request.json_schema["properties"]["events"]["maxItems"] == expected
 
 
 def test_reply_naming_a_sentence_outside_the_chunk_is_invalid():
