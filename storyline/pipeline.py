@@ -84,6 +84,7 @@ class Pipeline:
                 raise TypeError(f"unknown option {name!r}")
             setattr(self.options, name, value)
         self._backend = backend
+        self._owns_backend = backend is None
         self.prompts = PromptSet(self.options.prompts)
         self.stats = Stats()
         self.warnings: list[str] = []
@@ -400,8 +401,13 @@ class Pipeline:
         return events
 
     def close(self) -> None:
+        """Close the cache, and the backend if the pipeline loaded it (a backend passed in
+        belongs to the caller)."""
         if self.cache is not None:
             self.cache.close()
+        close = getattr(self._backend, "close", None)
+        if self._owns_backend and close is not None:
+            close()
 
 
 def summarize(inputs: Iterable[str | Path | Article], *, backend: Backend | None = None, **options: Any) -> Result:

@@ -162,3 +162,123 @@ def test_fingerprint_tells_apart_files_that_differ_only_in_the_middle(tmp_path):
     before = original.read_bytes()
     assert data[: 1 << 20] == before[: 1 << 20] and data[-(1 << 20):] == before[-(1 << 20):]
     assert model_fingerprint(tuned) != model_fingerprint(original)
+
+
+def test_seeded_sampling_draws_what_llama_cpp_python_draws_under_the_grammar(tiny_gguf):
+    """At a temperature above 0 the grammar is applied first and the chain draws from what it
+    allows, as llama-cpp-python's own sampling does: the same seed gives the same reply."""
+    from llama_cpp import Llama, LlamaGrammar
+
+    backend = LlamaCppBackend(tiny_gguf)
+    reference = Llama(str(tiny_gguf), n_ctx=backend.context_window, verbose=False)
+    for call in _first_calls(backend, 2):
+        hot = call.request.model_copy(update={"temperature": 0.8, "seed": 11})
+        ours = backend.generate(hot)
+        grammar = LlamaGrammar.from_string(gbnf_for(json.dumps(hot.json_schema, sort_keys=True)), verbose=False)
+        theirs = reference.create_completion(
+            prompt=backend.chat.tokens(hot.messages), grammar=grammar, max_tokens=hot.max_tokens, temperature=0.8,
+            top_k=40, top_p=0.95, min_p=0.05, typical_p=1.0, repeat_penalty=1.0, seed=11)
+        assert ours.text.strip() == theirs["choices"][0]["text"].strip()
+
+
+def test_each_token_is_accepted_once_by_each_sampler(tiny_gguf, monkeypatch):
+    """Never through ``llama_sampler_sample``, which accepts on its own: a stateful sampler
+    (penalties) would count a token twice."""
+    import storyline.backends.llama as module
+
+    accepted: list[int] = []
+    real_accept = module.llama_cpp.llama_sampler_accept
+    monkeypatch.setattr(module.llama_cpp, "llama_sampler_accept",
+                        lambda sampler, token: (accepted.append(token), real_accept(sampler, token))[1])
+    monkeypatch.setattr(module.llama_cpp, "llama_sampler_sample", None)
+    backend = LlamaCppBackend(tiny_gguf)
+    (call,) = _first_calls(backend, 1)
+    greedy = backend.generate(call.request)
+    assert len(accepted) == greedy.completion_tokens  # the grammar only
+    accepted.clear()
+    hot = backend.generate(call.request.model_copy(update={"temperature": 0.8, "seed": 3}))
+    assert len(accepted) == 2 * hot.completion_tokens  # the grammar and the chain
+
+
+def test_a_recurrent_model_starts_every_call_from_scratch(tiny_gguf, monkeypatch):
+    """llama.cpp cannot cut a recurrent or hybrid model's state back to a prefix: such a model
+    evaluates every prompt whole, and gives the same replies."""
+    import storyline.backends.llama as module
+
+    plain = LlamaCppBackend(tiny_gguf)
+    calls = _first_calls(plain, 3)
+    expected = [plain.generate(call.request) for call in calls]
+    monkeypatch.setattr(module.llama_cpp, "llama_model_is_hybrid", lambda model: True)
+    hybrid = LlamaCppBackend(tiny_gguf)
+    for call, reference in zip(calls, expected, strict=True):
+        generation = hybrid.generate(call.request)
+        assert generation.prompt_tokens_evaluated == generation.prompt_tokens
+        assert generation.text == reference.text
+    assert expected[1].prompt_tokens_evaluated < expected[1].prompt_tokens  # the plain model kept its prefix
+
+
+def _current_log_callback() -> int:
+    import ctypes
+
+    import llama_cpp
+
+    callback, user_data = llama_cpp.llama_log_callback(), ctypes.c_void_p()
+    llama_cpp.llama_log_get(ctypes.byref(callback), ctypes.byref(user_data))
+    return ctypes.cast(callback, ctypes.c_void_p).value
+
+
+def test_closing_the_backend_puts_the_log_callback_back(tiny_gguf):
+    import ctypes
+
+    import storyline.backends.llama as module
+
+    route = ctypes.cast(module._route_llama_log, ctypes.c_void_p).value
+    before = _current_log_callback()  # llama-cpp-python's own, or the route if a backend is open
+    first, second = LlamaCppBackend(tiny_gguf), LlamaCppBackend(tiny_gguf)
+    assert _current_log_callback() == route
+    first.close()
+    assert _current_log_callback() == route  # the other backend is still open
+    second.close()
+    second.close()  # twice is harmless
+    assert _current_log_callback() == before
+
+
+def test_the_log_route_restores_what_was_there_when_its_last_user_leaves():
+    import ctypes
+
+    import llama_cpp
+
+    import storyline.backends.llama as module
+
+    @llama_cpp.llama_log_callback
+    def elsewhere(level, text, user_data):
+        pass
+
+    saved = llama_cpp.llama_log_callback(), ctypes.c_void_p()
+    llama_cpp.llama_log_get(ctypes.byref(saved[0]), ctypes.byref(saved[1]))
+    llama_cpp.llama_log_set(elsewhere, ctypes.c_void_p(0))
+    try:
+        route = module._LogRoute()
+        route.acquire()
+        route.acquire()
+        assert _current_log_callback() == ctypes.cast(module._route_llama_log, ctypes.c_void_p).value
+        route.release()
+        assert _current_log_callback() == ctypes.cast(module._route_llama_log, ctypes.c_void_p).value
+        route.release()
+        assert _current_log_callback() == ctypes.cast(elsewhere, ctypes.c_void_p).value
+    finally:
+        llama_cpp.llama_log_set(*saved)
+
+
+def test_pipeline_close_frees_the_model_it_loaded_but_not_one_it_was_given(tiny_gguf, tmp_path):
+    from storyline.pipeline import Pipeline
+
+    pipeline = Pipeline(model=str(tiny_gguf), cache_dir=tmp_path)
+    loaded = pipeline.backend
+    pipeline.close()
+    assert loaded._closed
+    given = LlamaCppBackend(tiny_gguf)
+    pipeline = Pipeline(given, cache_dir=tmp_path)
+    pipeline.close()
+    assert not given._closed
+    given.close()

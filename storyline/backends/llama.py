@@ -27,6 +27,8 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -69,9 +71,43 @@ def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> Non
             llama_log.log(_pending_level[0], "%s", line)
 
 
-# llama.cpp has one log callback per process; llama-cpp-python installs one that prints to stderr
-# whatever the caller's logging configuration. This one hands every line to logging instead.
-llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+class _LogRoute:
+    """llama.cpp has one log callback per process; llama-cpp-python's prints to stderr whatever
+    the caller's logging configuration. While a storyline backend is open, its log goes through
+    ``_route_llama_log`` instead; when the last one closes, the callback that was there before is
+    put back (``llama_log_get``), so storyline changes nothing once it is done."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._previous: tuple[Any, ctypes.c_void_p] | None = None
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                callback, user_data = llama_cpp.llama_log_callback(), ctypes.c_void_p()
+                llama_cpp.llama_log_get(ctypes.byref(callback), ctypes.byref(user_data))
+                self._previous = (callback, user_data)
+                llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+            self._users += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._previous is not None:
+                llama_cpp.llama_log_set(*self._previous)
+                self._previous = None
+
+    @contextmanager
+    def routed(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+LOG_ROUTE = _LogRoute()
 
 
 # --- options and identity --------------------------------------------------------------------------
@@ -302,6 +338,11 @@ class LlamaTokenizer:
 def trained_context(path: Path) -> int:
     """The context length the model was trained with (0 if its metadata does not say), read
     with llama.cpp's vocabulary-only loader: no weights, no context."""
+    with LOG_ROUTE.routed():
+        return _trained_context(path)
+
+
+def _trained_context(path: Path) -> int:
     params = llama_cpp.llama_model_default_params()
     params.vocab_only = True
     model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
@@ -343,18 +384,22 @@ class LlamaVocabulary:
         if not path.is_file():
             raise ModelUnavailableError(f"Model file {path} does not exist.")
         self.options = options or LlamaOptions()
-        self._llm = _load(path, vocab_only=True)
+        with LOG_ROUTE.routed():
+            self._llm = _load(path, vocab_only=True)
+            self.context_window = context_window_for(path, self.options)
         self.name = path.name
         self.tokenizer = LlamaTokenizer(self._llm, f"gguf:{path.name}")
         self.chat = ChatPrompt(self._llm, path.name)
-        self.context_window = context_window_for(path, self.options)
 
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
         return len(self.chat.tokens(messages))
 
 
 class LlamaCppBackend:
-    """A GGUF model loaded once per process. One ``Llama`` is not thread-safe: calls are serialised."""
+    """A GGUF model loaded once per process. One ``Llama`` is not thread-safe: calls are serialised.
+
+    ``close()`` frees the model and puts llama.cpp's log callback back as it was.
+    """
 
     parallel = 1
     counts = "counted by llama.cpp"
@@ -367,20 +412,33 @@ class LlamaCppBackend:
         self.options = options = options or LlamaOptions()
         self.path = path
         threads = options.threads or default_threads(state_dir)
-        self._llm = _load(path, n_ctx=context_window_for(path, options), n_batch=options.batch_size,
-                          n_threads=threads, n_threads_batch=threads)
+        LOG_ROUTE.acquire()
+        self._closed = False
+        try:
+            self._llm = _load(path, n_ctx=context_window_for(path, options), n_batch=options.batch_size,
+                              n_threads=threads, n_threads_batch=threads)
+        except BaseException:
+            self.close()
+            raise
         self.name = path.name
         self.tokenizer = LlamaTokenizer(self._llm, f"gguf:{path.name}")
         self.chat = ChatPrompt(self._llm, path.name)
         self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
         self._n_vocab = self._llm.n_vocab()
         self._lock = threading.Lock()
+        # A recurrent or hybrid model (Mamba, RWKV, Jamba, Granite-4-H, LFM2) keeps a state that
+        # llama.cpp cannot cut back to a prefix: each call starts from scratch instead.
+        self._rewinds = not (llama_cpp.llama_model_is_recurrent(self._llm.model)
+                             or llama_cpp.llama_model_is_hybrid(self._llm.model))
         settings = {"model": model_fingerprint(path), "llama_cpp": llama_cpp.__version__,
                     "batch": options.batch_size, "top_k": options.top_k, "top_p": options.top_p,
                     "min_p": options.min_p, "repeat_penalty": 1.0}
         self._identity = "gguf:" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
         self._prefixes = PrefixStates(state_dir, self._identity, self.context_window) \
-            if state_dir is not None and options.prefix_cache else None
+            if state_dir is not None and options.prefix_cache and self._rewinds else None
+        self._system_prefixes: dict[tuple[str, str], list[int]] = {}
+        self._cached: list[int] = []
+        """The tokens in the KV cache, from position 0 (what this backend put there)."""
         self._token_ids = np.arange(self._n_vocab, dtype=np.int32)
         self._candidates = np.zeros(self._n_vocab, dtype=_TOKEN_DATA)
 
@@ -394,6 +452,17 @@ class LlamaCppBackend:
 
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
         return len(self.chat.tokens(messages))
+
+    def close(self) -> None:
+        """Free the model (its memory-mapped weights and KV cache) and stop routing llama.cpp's
+        log; the backend cannot be used after this. Closing twice does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        llm = getattr(self, "_llm", None)
+        if llm is not None:
+            llm.close()
+        LOG_ROUTE.release()
 
     def generate(self, request: GenerationRequest, progress=None) -> Generation:
         gbnf = gbnf_for(json.dumps(request.json_schema, sort_keys=True))
@@ -423,52 +492,76 @@ class LlamaCppBackend:
         before (or on which results came from the cache). The prefix itself is always evaluated
         on its own, or restored from a state saved the same way.
         """
-        llm = self._llm
         prefix = self._prefix_tokens(request, tokens) or []
         evaluated = 0
-        if not prefix or llm.n_tokens < len(prefix) or list(llm.input_ids[: len(prefix)]) != prefix:
-            llm.n_tokens = 0
-            if prefix and not (self._prefixes is not None and self._prefixes.restore(llm, prefix)):
-                llm.eval(prefix)
+        if not (prefix and self._cached[: len(prefix)] == prefix):
+            self._start_over()
+            if prefix and not (self._prefixes is not None and self._prefixes.restore(self._llm, prefix)):
+                self._llm.eval(prefix)
                 evaluated += len(prefix)
                 if self._prefixes is not None:
-                    self._prefixes.save(llm, prefix)
-        llm.n_tokens = len(prefix)  # Llama.eval drops the KV cache beyond n_tokens
-        llm.eval(tokens[len(prefix):])
+                    self._prefixes.save(self._llm, prefix)
+            self._cached = list(prefix)
+        self._rewind(len(prefix))
+        self._llm.eval(tokens[len(prefix):])
+        self._cached = list(tokens)
         return evaluated + len(tokens) - len(prefix)
 
+    def _start_over(self) -> None:
+        self._llm.reset()
+        self._cached = []
+
+    def _rewind(self, keep: int) -> None:
+        """Keep the first ``keep`` tokens of the KV cache: ``Llama.eval`` evaluates from
+        ``n_tokens`` on and drops the cache beyond it, which is how llama-cpp-python itself keeps
+        a prompt's prefix (``Llama.generate``). Only a model that can drop part of its state is
+        asked to (``_prefix_tokens`` gives a recurrent one no prefix)."""
+        if keep == 0:
+            self._start_over()
+            return
+        self._llm.n_tokens = keep
+        self._cached = self._cached[:keep]
+
     def _prefix_tokens(self, request: GenerationRequest, tokens: list[int]) -> list[int] | None:
-        """Tokens shared by every prompt with this request's system message, if they lead it.
+        """Tokens shared by every prompt with this request's system message, if they lead it and
+        the model can keep them (not a recurrent one).
 
         Found as the common start of two probe prompts that differ only in the user's words, so
         it works whatever the chat template does around the turns.
         """
-        if not request.messages or request.messages[0][0] != "system":
+        if not self._rewinds or not request.messages or request.messages[0][0] != "system":
             return None
         system = request.messages[0]
-        prefix = self._system_prefix(system)
+        prefix = self._system_prefixes.get(system)
+        if prefix is None:
+            first, second = (self.chat.tokens((system, ("user", word))) for word in ("Alpha", "Omega"))
+            prefix = self._system_prefixes[system] = first[: _common_prefix(np.asarray(first), second)]
         return prefix if len(prefix) >= 16 and len(prefix) < len(tokens) and tokens[: len(prefix)] == prefix else None
-
-    @lru_cache(maxsize=8)  # noqa: B019 (one backend per model per process; a few system prompts)
-    def _system_prefix(self, system: tuple[str, str]) -> list[int]:
-        first, second = (self.chat.tokens((system, ("user", word))) for word in ("Alpha", "Omega"))
-        return first[: _common_prefix(np.asarray(first), second)]
 
     # --- sampling -------------------------------------------------------------------------------
 
     def _sample(self, gbnf: str, limit: int, temperature: float, seed: int, progress=None) -> tuple[list[int], str]:
-        """Generate up to ``limit`` tokens under the grammar; stop when it is complete."""
+        """Generate up to ``limit`` tokens under the grammar; stop when it is complete.
+
+        Greedy (temperature 0): the best token, checked against the grammar alone (see
+        ``_greedy``). Sampling: the grammar is applied to the whole vocabulary first and the
+        sampler chain draws from what it allows, as llama-cpp-python does, so the draw follows
+        the constrained distribution. Each token is accepted once, by the grammar (and by the
+        chain, which keeps no state today but would with penalties).
+        """
         grammar = llama_cpp.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b"root")
         if not grammar:
             raise RuntimeError("llama.cpp could not parse the JSON grammar")
-        chain = self._chain(temperature, seed)
+        chain = self._chain(temperature, seed) if temperature > 0 else None
         reply: list[int] = []
         try:
             for _ in range(limit):
-                token = llama_cpp.llama_sampler_sample(chain, self._llm.ctx, -1)
-                if not self._allowed(grammar, token):
-                    token = self._resample(grammar, chain, greedy=temperature <= 0)
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._llm.ctx, -1),
+                                               shape=(self._n_vocab,))
+                token = self._greedy(grammar, logits) if chain is None else self._draw(grammar, chain, logits)
                 llama_cpp.llama_sampler_accept(grammar, token)
+                if chain is not None:
+                    llama_cpp.llama_sampler_accept(chain, token)
                 if llama_cpp.llama_vocab_is_eog(self._vocab, token):
                     return reply, "stop"
                 reply.append(token)
@@ -477,16 +570,16 @@ class LlamaCppBackend:
                 if self._complete(grammar):
                     return reply, "stop"
                 self._llm.eval([token])
+                self._cached.append(token)
             return reply, "length"
         finally:
             llama_cpp.llama_sampler_free(grammar)
-            llama_cpp.llama_sampler_free(chain)
+            if chain is not None:
+                llama_cpp.llama_sampler_free(chain)
 
     def _chain(self, temperature: float, seed: int):
+        """top-k, top-p, min-p, temperature, then a seeded draw (llama-cpp-python's order)."""
         chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-        if temperature <= 0:
-            llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
-            return chain
         options = self.options
         for sampler in (llama_cpp.llama_sampler_init_top_k(options.top_k),
                         llama_cpp.llama_sampler_init_top_p(options.top_p, 1),
@@ -508,32 +601,40 @@ class LlamaCppBackend:
         end = llama_cpp.llama_vocab_eos(self._vocab)
         return end >= 0 and self._allowed(grammar, end)
 
-    def _resample(self, grammar, chain, *, greedy: bool) -> int:
-        """The chosen token broke the grammar: choose again among the tokens it allows.
+    def _greedy(self, grammar, logits: np.ndarray) -> int:
+        """The best-scoring token the grammar allows, as llama.cpp's own sampler finds it
+        (``common/sampling.cpp``): the best token is checked alone, and only if the grammar
+        refuses it are the 64 best checked, in descending order of logit (ties by token id, as
+        llama.cpp's greedy sampler breaks them); only if none is allowed is the grammar applied
+        to the whole vocabulary. The answer is the same as applying the grammar first."""
+        best = int(np.argmax(logits))
+        if self._allowed(grammar, best):
+            return best
+        top = np.argpartition(-logits, 64)[:64] if self._n_vocab > 64 else np.arange(self._n_vocab)
+        top = top[np.lexsort((top, -logits[top]))]
+        token = self._first_allowed(grammar, top, logits)
+        if token is not None:
+            return token
+        array = self._whole_vocabulary(logits)
+        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+        allowed = self._candidates["logit"]
+        return int(self._candidates["id"][int(np.argmax(allowed))])
 
-        Greedy: the best-scoring allowed token. The 64 best tokens are checked first, in
-        descending order of logit (ties by token id, as llama.cpp's greedy sampler breaks them);
-        only if none is allowed is the grammar applied to the whole vocabulary. Sampling: as
-        llama.cpp does, the grammar over the whole vocabulary, then the sampler chain.
-        """
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._llm.ctx, -1), shape=(self._n_vocab,))
-        if greedy:
-            best = np.argpartition(-logits, 64)[:64] if self._n_vocab > 64 else np.arange(self._n_vocab)
-            best = best[np.lexsort((best, -logits[best]))]
-            token = self._first_allowed(grammar, best, logits)
-            if token is not None:
-                return token
-        candidates = self._candidates  # samplers reorder it in place: refill every field
+    def _draw(self, grammar, chain, logits: np.ndarray) -> int:
+        array = self._whole_vocabulary(logits)
+        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
+        llama_cpp.llama_sampler_apply(chain, ctypes.byref(array))
+        return int(array.data[array.selected].id)
+
+    def _whole_vocabulary(self, logits: np.ndarray):
+        """Every token as a candidate (samplers reorder the array in place: every field is
+        filled again)."""
+        candidates = self._candidates
         candidates["id"] = self._token_ids
         candidates["logit"] = logits
         candidates["p"] = 0.0
-        array = llama_cpp.llama_token_data_array(
+        return llama_cpp.llama_token_data_array(
             candidates.ctypes.data_as(llama_cpp.llama_token_data_p), self._n_vocab, -1, False)
-        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
-        llama_cpp.llama_sampler_apply(chain, ctypes.byref(array))
-        token = int(array.data[array.selected].id)
-        llama_cpp.llama_sampler_accept(chain, token)
-        return token
 
     def _first_allowed(self, grammar, ids: np.ndarray, logits: np.ndarray) -> int | None:
         subset = np.zeros(len(ids), dtype=_TOKEN_DATA)
@@ -570,9 +671,10 @@ class PrefixStates:
     prefix is evaluated as usual. Files are written under a unique temporary name and renamed
     into place, so runs sharing a cache folder never see half a file.
 
-    Built on llama.cpp's sequence-state functions and ``Llama.n_tokens``/``input_ids`` rather
-    than ``Llama.save_state()``/``load_state()``: those copy and zero the whole logits buffer,
-    hundreds of megabytes with a 262k-token vocabulary, for logits that are recomputed anyway.
+    Built on llama.cpp's sequence-state functions rather than ``Llama.save_state()``/
+    ``load_state()``: those copy and zero the whole logits buffer, hundreds of megabytes with a
+    262k-token vocabulary, for logits that are recomputed anyway. The backend sets the position
+    after a restore (``LlamaCppBackend._rewind``).
     """
 
     def __init__(self, directory: Path, identity: str, context_window: int):
@@ -592,11 +694,9 @@ class PrefixStates:
         if state is not None:
             buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
             if llama_cpp.llama_state_seq_set_data(llm.ctx, buffer, len(state), 0) == len(state):
-                llm.input_ids[: len(prefix)] = prefix
-                llm.n_tokens = len(prefix)
                 return True
+        # Whatever was loaded is dropped by the next evaluation, which starts at position 0.
         log.warning("the saved instruction state %s could not be used; evaluating the instructions again", path)
-        llm.n_tokens = 0  # whatever was loaded is dropped by the next evaluation
         return False
 
     def _read(self, path: Path, prefix: list[int]) -> bytes | None:
