@@ -15,7 +15,6 @@ from storyline.ingest import load_articles
 from storyline.models import Article
 from storyline.templating import PromptSet
 
-
 # The section headings of the seed articles, copied from the files by hand, and the headline of
 # seeds/001, which is a heading wherever it is not an article's first line.
 SEED_HEADINGS = {
