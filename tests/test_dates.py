@@ -471,3 +471,44 @@ def test_resolve_is_the_same_on_every_call(expression, reference, tense):
     if written and len(written) <= 120:
         assert _resolve_cached.__wrapped__(written, reference, tense) == first  # computed afresh
     assert resolve(expression, reference, tense=tense) == first
+
+
+# --- direction words: one meaning wherever they stand ----------------------------------------------
+# Published Monday 17 March 2025. Expected spans computed by hand for "last", "this" and "next";
+# every synonym must give its direction's span. "past" (and "this past") before a week, month or
+# year is the run of days up to the publication date instead (README: "the past week").
+
+DIRECTIONS = {"last": ("last", "past", "previous", "this past"), "this": ("this", "current"),
+              "next": ("next", "coming", "following")}
+D = dt.date
+GRID = {
+    "Tuesday": {"last": (D(2025, 3, 11),) * 2, "this": (D(2025, 3, 18),) * 2, "next": (D(2025, 3, 18),) * 2},
+    "Sunday": {"last": (D(2025, 3, 16),) * 2, "this": (D(2025, 3, 23),) * 2, "next": (D(2025, 3, 23),) * 2},
+    "March": {"last": (D(2024, 3, 1), D(2024, 3, 31)), "this": (D(2025, 3, 1), D(2025, 3, 31)),
+              "next": (D(2026, 3, 1), D(2026, 3, 31))},
+    "August": {"last": (D(2024, 8, 1), D(2024, 8, 31)), "this": (D(2025, 8, 1), D(2025, 8, 31)),
+               "next": (D(2025, 8, 1), D(2025, 8, 31))},
+    "spring": {"last": (D(2024, 3, 1), D(2024, 5, 31)), "this": (D(2025, 3, 1), D(2025, 5, 31)),
+               "next": (D(2026, 3, 1), D(2026, 5, 31))},
+    "weekend": {"last": (D(2025, 3, 15), D(2025, 3, 16)), "this": (D(2025, 3, 22), D(2025, 3, 23)),
+                "next": (D(2025, 3, 22), D(2025, 3, 23))},
+    "Christmas": {"last": (D(2024, 12, 25),) * 2, "this": (D(2025, 12, 25),) * 2, "next": (D(2025, 12, 25),) * 2},
+    "week": {"last": (D(2025, 3, 10), D(2025, 3, 16)), "this": (D(2025, 3, 17), D(2025, 3, 23)),
+             "next": (D(2025, 3, 24), D(2025, 3, 30))},
+    "month": {"last": (D(2025, 2, 1), D(2025, 2, 28)), "this": (D(2025, 3, 1), D(2025, 3, 31)),
+              "next": (D(2025, 4, 1), D(2025, 4, 30))},
+    "quarter": {"last": (D(2024, 10, 1), D(2024, 12, 31)), "this": (D(2025, 1, 1), D(2025, 3, 31)),
+                "next": (D(2025, 4, 1), D(2025, 6, 30))},
+    "year": {"last": (D(2024, 1, 1), D(2024, 12, 31)), "this": (D(2025, 1, 1), D(2025, 12, 31)),
+             "next": (D(2026, 1, 1), D(2026, 12, 31))},
+}
+ROLLING = {"week": (D(2025, 3, 10), D(2025, 3, 17)), "month": (D(2025, 2, 17), D(2025, 3, 17)),
+           "year": (D(2024, 3, 17), D(2025, 3, 17))}
+
+
+@pytest.mark.parametrize(("unit", "direction", "word"), [
+    (unit, direction, word) for unit in GRID for direction, words in DIRECTIONS.items() for word in words])
+def test_every_direction_word_means_the_same_with_every_unit(unit, direction, word):
+    span = resolve(f"{word} {unit}", dt.date(2025, 3, 17))
+    expected = ROLLING[unit] if word in ("past", "this past") and unit in ROLLING else GRID[unit][direction]
+    assert (span.start, span.end) == expected, span.note

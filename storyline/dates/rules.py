@@ -50,6 +50,15 @@ ORDINALS = {
 }  # fmt: skip
 SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}  # first month
 
+DIRECTION_WORDS: dict[str, cal.Direction] = {
+    "last": "last", "past": "last", "previous": "last", "this past": "last",
+    "this": "this", "current": "this",
+    "next": "next", "coming": "next", "following": "next",
+}  # fmt: skip
+"""Every word that points a repeating unit (a weekday, a month, a season, a week ...) at its
+last, this or next occurrence, and what it means: one table, so "previous March" and "last
+March" cannot drift apart."""
+
 _WD = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _MO = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NUM = r"\d+|" + "|".join(sorted(NUMBERS, key=len, reverse=True))
@@ -286,9 +295,14 @@ def _overnight(m, ctx):
     return Span(cal.add_days(ref, -1), ref, Precision.range)
 
 
+def direction_of(word: str | None) -> cal.Direction | None:
+    """What a direction word means (see ``DIRECTION_WORDS``); None for no word."""
+    return DIRECTION_WORDS[word] if word else None
+
+
 def _weekday(m, ctx):
     ref, target = ctx.ref(), WEEKDAYS[m[2]]
-    word = {"past": "last", "previous": "last", "coming": "next", "this past": "last"}.get(m[1], m[1])
+    word = direction_of(m[1])
     if word == "this":
         return cal.day_span(cal.add_days(ref, target - ref.weekday()))
     if word == "last":
@@ -361,7 +375,7 @@ def _part_of_unit(m, ctx):
 
 def _weekend(m, ctx):
     ref = ctx.ref()
-    word = {"past": "last", "previous": "last", "this past": "last", "coming": "next"}.get(m[1], m[1])
+    word = direction_of(m[1])
     weekends = [cal.weekend_span(cal.add_days(ref, delta)) for delta in range(-13, 14)
                 if cal.add_days(ref, delta).weekday() == 5]
     if word in ("last", "next"):
@@ -371,13 +385,12 @@ def _weekend(m, ctx):
     return cal.pick(weekends, ref, ctx.tense, default="past")
 
 
-_STEP = {"last": -1, "previous": -1, "past": -1, "this past": -1, "this": 0, "current": 0, "next": 1,
-         "coming": 1, "following": 1}
+_STEP = {"last": -1, "this": 0, "next": 1}
 
 
 def _this_unit(m, ctx):
     """last/this/next week, month, quarter, year, decade, century: the calendar unit."""
-    ref, step, unit = ctx.ref(), _STEP[m[1]], m[2]
+    ref, step, unit = ctx.ref(), _STEP[direction_of(m[1])], m[2]
     if unit == "week":
         return cal.week_span(cal.add_days(ref, 7 * step))
     if unit == "month":
@@ -454,7 +467,7 @@ def _month(m, ctx):
         return cal.month_span(year, month)
     ref = ctx.ref()
     occurrences = cal.around(ref, lambda y: cal.month_span(y, month))
-    word = {"past": "last", "coming": "next", "this past": "last"}.get(m[1], m[1])
+    word = direction_of(m[1])
     if word in ("last", "next"):
         return cal.relative_occurrence(occurrences, ref, word)
     if word == "this":
@@ -523,7 +536,7 @@ def _season(m, ctx):
         return cal.season_span(int(m[3]), first)
     ref = ctx.ref()
     occurrences = cal.around(ref, lambda y: cal.season_span(y, first), years=(-2, -1, 0, 1))
-    word = {"past": "last", "coming": "next", "this past": "last"}.get(m[1], m[1])
+    word = direction_of(m[1])
     if word in ("last", "next"):
         return cal.relative_occurrence(occurrences, ref, word)
     holding = [s for s in occurrences if s.distance(ref) == 0]
@@ -547,8 +560,9 @@ def _named_day(m, ctx):
         return occurrence(int(m[3]))
     ref = ctx.ref()
     occurrences = cal.around(ref, occurrence)
-    if m[1] in ("last", "next"):
-        return cal.relative_occurrence(occurrences, ref, m[1])
+    word = direction_of(m[1])
+    if word is not None:
+        return cal.relative_occurrence(occurrences, ref, word)
     return cal.pick(occurrences, ref, ctx.tense)
 
 
@@ -601,7 +615,7 @@ def _date_parser(settings: tuple):
 
 # --- the table -------------------------------------------------------------------------------
 
-_LAST = r"(last|this|next|past|previous|coming|this past)"
+_LAST = "(" + "|".join(sorted(DIRECTION_WORDS, key=len, reverse=True)) + ")"
 
 
 def _rule(name: str, pattern: str, handle: Handler) -> Rule:
@@ -661,14 +675,14 @@ RULES: tuple[Rule, ...] = (
     _rule("count from now", rf"({_NUM}) {_UNIT} from (?:now|today)", _in_count),
     # Before "last week": "the past week" and "the last week" run up to the publication date.
     _rule("rolling past count", rf"(?:the )?(?:past|last|previous) ({_NUM}) {_UNIT}", _rolling_past),
-    _rule("rolling past unit", r"(?:the (?:past|last)|past) (week|fortnight|month|year|decade)", _rolling_past_one),
+    _rule("rolling past unit", r"(?:the (?:past|last)|(?:this )?past) (week|fortnight|month|year|decade)", _rolling_past_one),
     _rule("rolling next count", rf"(?:the )?(?:next|coming) ({_NUM}) {_UNIT}", _rolling_next),
     _rule("part of this unit", r"(earlier|later) (?:this|that|in the) (week|month|year)", _part_of_unit),
     _rule("weekend", rf"(?:{_LAST} )?weekend", _weekend),
     _rule("bare unit", r"(?:current )?(?:fiscal |financial |calendar )?(week|month|year|quarter|decade|century)",
           _bare_unit),
     _rule("year end", r"(?:the )?year[- ]end|(?:the )?end-year", _year_end),
-    _rule("this unit", r"(?:the )?(last|this|next|previous|current|coming|this past|following) "
+    _rule("this unit", rf"(?:the )?{_LAST} "
           r"(?:fiscal |financial |calendar )?(week|month|year|quarter|decade|century)", _this_unit),
     _rule("month and day", rf"({_MO}) {_DAY}(?:-{_DAY})?(?:,? ({_YEAR_WORDS}))?", _month_day_first),
     _rule("day and month", rf"(?:the )?{_DAY}(?:-{_DAY})?(?: of)? ({_MO})(?:,? ({_YEAR_WORDS}))?", _day_month_first),
@@ -687,7 +701,7 @@ RULES: tuple[Rule, ...] = (
     _rule("1q", r"([1-4])q(?: ?(\d{4}))?", _quarter),
     _rule("year q1", r"(\d{4}) q([1-4])", partial(_quarter, number_at=2, year_at=1)),
     _rule("season", rf"(?:{_LAST} )?(?:the )?({_SEASON})(?:,? (?:of )?(\d{{4}}))?", _season),
-    _rule("named day", rf"(?:(last|this|next) )?({NAMED_DAY})(?:,? (\d{{4}}))?", _named_day),
+    _rule("named day", rf"(?:{_LAST} )?({NAMED_DAY})(?:,? (\d{{4}}))?", _named_day),
     # Words that carry no meaning of their own before a time expression, then a leading "the".
     _rule("preposition", r"(?:on|in|at|during|over|from|of|around|about|circa|as of|as early as|as late as|"
           r"sometime in|some time in|sometime|throughout|starting|beginning|effective|earlier on|later on) (.+)",
