@@ -81,6 +81,20 @@ def _rewritten(env: jinja2.Environment) -> BaseException:
     raise AssertionError("handle_exception always raises")
 
 
+_TEMPLATE_FILES = (".j2", ".jinja", ".html", ".htm", ".xml", ".txt", "<template>")
+
+
+def _from_template(error: BaseException) -> bool:
+    """Whether an error is the template's: jinja2's own (syntax, an undefined variable, a
+    filter's refusal of its argument), or one raised by the template's own code (``{{ 1 / 0 }}``),
+    which jinja2 reports at a template line. An error raised inside storyline's code (a filter's
+    bug) is not: it is let through, so a bug is never blamed on the user's template."""
+    if isinstance(error, jinja2.TemplateError):
+        return True
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].filename.endswith(_TEMPLATE_FILES)
+
+
 def _template_error(error: BaseException, fallback_name: str) -> TemplateError:
     """Describe a jinja2 failure by the template file and line it happened at."""
     path, line = None, None
@@ -162,8 +176,11 @@ class PromptSet:
             return "".join(render_block(context)).strip()
         except TemplateError:
             raise
-        except Exception:  # any failure inside a user's template is a template error
-            raise _template_error(_rewritten(self._env), str(self.source_of(name))) from None
+        except Exception:
+            rewritten = _rewritten(self._env)
+            if not _from_template(rewritten):
+                raise
+            raise _template_error(rewritten, str(self.source_of(name))) from None
 
     def messages(self, name: str, **variables: Any) -> tuple[tuple[str, str], ...]:
         """The chat messages of a prompt: its system block (rendered with no variables, so it
@@ -218,14 +235,31 @@ def _precision_label(span) -> str:
         str(span.precision), str(span.precision))
 
 
+def _expects(name: str, kind: type | tuple[type, ...], what: str, function):
+    """A filter that refuses an argument of the wrong kind as the template's mistake."""
+
+    def checked(value, *args):
+        if not isinstance(value, kind):
+            raise jinja2.exceptions.FilterArgumentError(
+                f"the {name} filter takes {what}, not {type(value).__name__} {value!r:.40}")
+        return function(value, *args)
+
+    return checked
+
+
 def output_filters() -> dict[str, Any]:
     """The filters output templates may use (see the README): ``span`` (a date span as text),
     ``precision`` (how exactly it is known, in words), ``safe_url`` (a link only if it is a web
     address) and ``conflict_name`` (what a kind of disagreement is called)."""
     from .dates import format_span
+    from .models import DateSpan
 
-    return {"span": format_span, "precision": _precision_label, "safe_url": _safe_url,
-            "conflict_name": lambda kind: _CONFLICT_NAMES.get(kind, kind)}
+    date = "a date span (such as event.date)"
+    return {"span": _expects("span", DateSpan, date, format_span),
+            "precision": _expects("precision", DateSpan, date, _precision_label),
+            "safe_url": _expects("safe_url", (str, type(None)), "an address or nothing", _safe_url),
+            "conflict_name": _expects("conflict_name", str, "a kind of disagreement",
+                                      lambda kind: _CONFLICT_NAMES.get(kind, kind))}
 
 
 def output_template(format_or_path: str) -> jinja2.Template:
@@ -251,4 +285,6 @@ def render_output(template: jinja2.Template, **variables: Any) -> str:
     try:
         return template.render(variables)
     except Exception as error:  # render() has already rewritten the traceback to template lines
+        if not _from_template(error):
+            raise
         raise _template_error(error, template.filename or template.name or "template") from None

@@ -133,3 +133,31 @@ def test_render_command_writes_html_from_a_result(tmp_path):
     page = Page(run.stdout)
     assert len(page.events) == len(result.timeline)
     assert sum(len(e["quotes"]) for e in page.events) == sum(len(e.mentions) for e in result.timeline)
+
+
+def test_a_template_mistake_is_a_template_error_naming_the_file(tmp_path):
+    from storyline.errors import TemplateError
+
+    result = Result(articles=[], timeline=[], summary="")
+    for body, said in (("{{ 1 / 0 }}", "division by zero"), ('{{ "soon" | span }}', "span filter takes a date span")):
+        custom = tmp_path / "mine.j2"
+        custom.write_text(body)
+        with pytest.raises(TemplateError, match=said) as caught:
+            render(result, str(custom))
+        assert "mine.j2" in str(caught.value)
+
+
+def test_a_bug_in_storylines_own_filter_is_not_blamed_on_the_template(monkeypatch, tmp_path):
+    """A failure inside storyline's code stays the error it is (a traceback, exit 1), never
+    "fix the template"."""
+    import storyline.dates
+
+    def broken(span):
+        raise KeyError("bug in format_span")
+
+    monkeypatch.setattr(storyline.dates, "format_span", broken)
+    custom = tmp_path / "mine.j2"
+    custom.write_text("{% for e in result.timeline %}{{ e.date | span }}{% endfor %}")
+    event = Event(id="e", title="t", date=DateSpan(), mentions=[])
+    with pytest.raises(KeyError, match="bug in format_span"):
+        render(Result(articles=[], timeline=[event], summary=""), str(custom))
