@@ -49,6 +49,17 @@ def retrying(max_retries: int | Retrying) -> Retrying:
     )
 
 
+def stop_key(stop: Any) -> Any:
+    """A tenacity stop condition as stable data for cache keys: its kind and settings
+    (``stop_after_attempt(3)`` is ``["stop_after_attempt", {"max_attempt_number": 3}]``), never
+    its ``repr``, which holds a memory address and so would never match in another process."""
+    stops = getattr(stop, "stops", None)
+    if stops is not None:  # stop_any, stop_all
+        return [type(stop).__name__, [stop_key(inner) for inner in stops]]
+    settings = {key: value for key, value in sorted(vars(stop).items()) if isinstance(value, int | float | str)}
+    return [type(stop).__name__, settings]
+
+
 def error_lines(error: ValidationError, limit: int = 8) -> str:
     lines = [f"- {'.'.join(str(p) for p in item['loc']) or 'reply'}: {item['msg']}" for item in error.errors()]
     more = len(lines) - limit

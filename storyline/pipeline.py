@@ -24,7 +24,7 @@ from . import grounding
 from . import headlines as naming
 from .backends import Backend, GenerationRequest, Vocabulary, load_backend
 from .cache import CallCache, default_cache_dir
-from .calls import structured_call
+from .calls import stop_key, structured_call
 from .chunk import split_chunk
 from .errors import ExtractionRetryError, TruncatedOutputError, UnreliableAdjudicatorError
 from .extract import PlannedCall, Planner, article_view
@@ -118,7 +118,7 @@ class Pipeline:
         """What a result depends on besides the request: the retry prompt and how often it is used."""
         retries = self.options.max_retries
         return {"retry_prompt": self.prompts.fingerprint("retry"),
-                "max_retries": retries if isinstance(retries, int) else repr(retries.stop)}
+                "max_retries": retries if isinstance(retries, int) else stop_key(retries.stop)}
 
     # --- stages ------------------------------------------------------------------------------
 

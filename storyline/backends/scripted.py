@@ -22,18 +22,13 @@ from . import Generation, GenerationRequest
 Response = str | dict[str, Any] | BaseModel | BaseException
 
 
-def _script_identity(queue: deque, responder: Callable | None) -> str:
-    """An identity that changes with the script: the responder's code and the queued replies,
-    so two test scripts never share cached results."""
-    digest = hashlib.sha256()
-    if responder is not None:
-        code = getattr(responder, "__code__", None)
-        digest.update(f"{getattr(responder, '__module__', '')}.{getattr(responder, '__qualname__', '')}".encode())
-        if code is not None:
-            digest.update(code.co_code + repr(code.co_consts).encode())
-    for response in queue:
-        digest.update(repr(response).encode())
-    return "scripted:" + digest.hexdigest()[:16]
+def _responder_digest(responder: Callable | None) -> bytes:
+    """The responder's name and code, so two scripts' functions do not share cached results."""
+    if responder is None:
+        return b""
+    code = getattr(responder, "__code__", None)
+    named = f"{getattr(responder, '__module__', '')}.{getattr(responder, '__qualname__', '')}".encode()
+    return named + (code.co_code + repr(code.co_consts).encode() if code is not None else b"")
 
 
 class ScriptedBackend:
@@ -55,18 +50,23 @@ class ScriptedBackend:
         tokenizer: Tokenizer | None = None,
         identity: str | None = None,
     ):
-        self._queue: deque[Response] = deque(responses)
+        self._queue: deque[Response] = deque()
         self._responder = responder
         self._context_window = context_window
         self.tokenizer = tokenizer or WordTokenizer()
-        self._identity = identity or _script_identity(self._queue, responder)
+        self._fixed_identity = identity
+        self._script = hashlib.sha256(_responder_digest(responder))
+        self.enqueue(responses)
         self._counts: dict[str, int] = {}
         self._previous: tuple[tuple[str, str], ...] = ()
         self.requests: list[GenerationRequest] = []
 
     @property
     def identity(self) -> str:
-        return self._identity
+        """The given identity, else one that follows the script: the responder's code and every
+        reply queued so far (``enqueue`` after construction counts too), so two scripts never
+        share cached results."""
+        return self._fixed_identity or "scripted:" + self._script.hexdigest()[:16]
 
     parallel = 1
     counts = "estimated by the scripted backend"
@@ -80,7 +80,12 @@ class ScriptedBackend:
         return self._context_window
 
     def enqueue(self, responses: Iterable[Response]) -> None:
-        self._queue.extend(responses)
+        for response in responses:
+            self._queue.append(response)
+            self._script.update(repr(response).encode() + b"\x00")
+
+    def close(self) -> None:
+        """Nothing to free (the backend interface's ``close``)."""
 
     def _count(self, text: str) -> int:
         if text not in self._counts:

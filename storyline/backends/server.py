@@ -15,6 +15,7 @@ Token counts come from the server where it has a tokenizer endpoint (llama-serve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -86,6 +87,20 @@ class ServerTokenizer:
         return [self._backend.count_tokens(text) for text in texts]
 
 
+_VOLATILE = frozenset({"created", "object", "owned_by", "permission", "permissions"})
+"""Fields of a model list entry that change when a server restarts, not when its model does."""
+
+
+def server_identity(root: str, model: str, entry: dict, digest: str | None = None) -> str:
+    """What shapes a server's replies, as far as it tells: its address, the model's name, the
+    stable fields the server lists for it (llama-server's parameter count, size and trained
+    context, vLLM's source and window), and a weights digest where the server has one (Ollama)."""
+    stable = {key: value for key, value in entry.items() if key not in _VOLATILE}
+    material = json.dumps({"root": root, "model": model, "entry": stable, "digest": digest}, sort_keys=True,
+                          default=str)
+    return "server:" + hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
 class ServerBackend:
     """A chat completions API at ``base_url`` (for example ``http://127.0.0.1:8080/v1``)."""
 
@@ -103,7 +118,8 @@ class ServerBackend:
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(options.timeout, connect=10.0))
         self._counted: dict[str, int] = {}
         self._format_style: str | None = None
-        self.model_name = self._pick_model(options.server_model or os.environ.get(MODEL_VARIABLE))
+        self.model_name, entry = self._pick_model(options.server_model or os.environ.get(MODEL_VARIABLE))
+        self._identity = server_identity(self.root, self.model_name, entry, self._ollama_digest())
         self.tokenizer_endpoint = self._find_tokenizer()
         self.counts = "reported by the server" if self.tokenizer_endpoint else "estimated (the server has no tokenizer)"
         self._context = options.context_window or self._server_context() or 8192
@@ -114,7 +130,7 @@ class ServerBackend:
 
     @property
     def identity(self) -> str:
-        return f"server:{self.root}|{self.model_name}"
+        return self._identity
 
     @property
     def name(self) -> str:
@@ -216,21 +232,37 @@ class ServerBackend:
     def _post(self, path: str, body: dict) -> Any:
         return self._request("POST", self.base_url + path, body)
 
-    def _pick_model(self, wanted: str | None) -> str:
+    def _pick_model(self, wanted: str | None) -> tuple[str, dict]:
+        """The model to use and its entry in the server's list."""
         listing = self._request("GET", self.base_url + "/models")
-        names = [entry.get("id") for entry in listing.get("data", []) if isinstance(entry, dict)]
+        entries = {entry.get("id"): entry for entry in listing.get("data", []) if isinstance(entry, dict)}
+        names = list(entries)
         if wanted:
             if names and wanted not in names:
                 raise ServerError(f"The server at {self.base_url} has no model {wanted!r}; it serves "
                                   f"{', '.join(map(repr, names))}. Choose one with -O server_model=NAME or "
                                   f"${MODEL_VARIABLE}.")
-            return wanted
+            return wanted, entries.get(wanted, {})
         if len(names) == 1:
-            return names[0]
+            return names[0], entries[names[0]]
         if not names:
             raise ServerError(f"The server at {self.base_url} lists no model; name one with -O server_model=NAME.")
         raise ServerError(f"The server at {self.base_url} serves several models ({', '.join(map(repr, names))}); "
                           f"choose one with -O server_model=NAME or ${MODEL_VARIABLE}.")
+
+    def _ollama_digest(self) -> str | None:
+        """Ollama's SHA-256 of the model's weights, from its own API (``/api/tags``), if this is
+        an Ollama server; other servers do not publish one."""
+        import httpx
+
+        try:
+            response = self._client.get(self.root + "/api/tags", timeout=5)
+            for model in response.json().get("models", []) if response.status_code == 200 else []:
+                if model.get("name") == self.model_name or model.get("model") == self.model_name:
+                    return str(model.get("digest") or "") or None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            pass
+        return None
 
     def _find_tokenizer(self) -> tuple[str, str] | None:
         """The server's tokenizer endpoint and the name of its text field, if one answers:

@@ -69,12 +69,14 @@ def add_days(day: dt.date, days: int) -> dt.date:
 
 
 def shift_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (clamped to the month's last day)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    if not dt.MINYEAR <= year <= dt.MAXYEAR:
-        raise Unresolved("the date would fall outside the calendar")
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    """The same day ``months`` later (clamped to the month's last day: 31 January plus one month
+    is 28 or 29 February), as ``dateutil.relativedelta`` computes it."""
+    from dateutil.relativedelta import relativedelta
+
+    try:
+        return day + relativedelta(months=months)
+    except (ValueError, OverflowError):
+        raise Unresolved("the date would fall outside the calendar") from None
 
 
 # --- units -----------------------------------------------------------------------------------
