@@ -675,7 +675,8 @@ RULES: tuple[Rule, ...] = (
     _rule("count from now", rf"({_NUM}) {_UNIT} from (?:now|today)", _in_count),
     # Before "last week": "the past week" and "the last week" run up to the publication date.
     _rule("rolling past count", rf"(?:the )?(?:past|last|previous) ({_NUM}) {_UNIT}", _rolling_past),
-    _rule("rolling past unit", r"(?:the (?:past|last)|(?:this )?past) (week|fortnight|month|year|decade)", _rolling_past_one),
+    _rule("rolling past unit", r"(?:the (?:past|last)|(?:this )?past) (week|fortnight|month|year|decade)",
+          _rolling_past_one),
     _rule("rolling next count", rf"(?:the )?(?:next|coming) ({_NUM}) {_UNIT}", _rolling_next),
     _rule("part of this unit", r"(earlier|later) (?:this|that|in the) (week|month|year)", _part_of_unit),
     _rule("weekend", rf"(?:{_LAST} )?weekend", _weekend),
