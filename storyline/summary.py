@@ -31,10 +31,11 @@ _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 
 # The summary is asked for as a list of sentences: a grammar for one long string would need a
 # repetition llama.cpp refuses to build, and bounded sentences keep generation bounded too. Each
-# must end like a sentence, so the grammar never lets one stop mid-word at its length limit; the
-# length bound sits in the pattern because a pattern is all a JSON-schema grammar converter reads
-# of a string's constraints.
-SENTENCE_PATTERN = rf"^[^\"\\\n]{{1,{SENTENCE_CHARS - 2}}}[.!?…][’”)\]]?$"
+# must end like a sentence, so the grammar never lets one stop mid-word. The pattern is all a
+# JSON-schema grammar converter reads of a string's constraints, and a length bound written into
+# it ({1,358}) becomes hundreds of nested grammar rules that slow every token: the length is
+# checked on validation instead, and the token limit bounds what is written.
+SENTENCE_PATTERN = r"^[^\"\\\n]+[.!?…][’”)\]]?$"
 Sentence = Annotated[str, StringConstraints(min_length=1, max_length=SENTENCE_CHARS, pattern=SENTENCE_PATTERN)]
 
 
