@@ -5,6 +5,7 @@ import os
 import stat
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import jsonschema
 import pytest
@@ -15,11 +16,27 @@ TUESDAY_CALL_000 = ("US President Donald Trump will speak with Russian President
                     "officials in Moscow.")
 
 
-def _storyline(*args, env=None, input=None, cwd=None):
-    return subprocess.run(
-        ["storyline", *args],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, input=input, cwd=cwd, timeout=600,
-    )
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _storyline(*args, env=None, input=None):
+    """The command run in this process by click's test runner (exit code, stdout and stderr as
+    a process would give them). Tests that need a process of their own use ``_process``."""
+    from click.testing import CliRunner
+
+    from storyline.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args], env=env, input=input, catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def _process(*args, env=None, input=None):
+    return subprocess.run(["storyline", *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          input=input, timeout=600)
 
 
 def _quote_is_a_sentence_of(quote: str, text: str) -> bool:
@@ -31,6 +48,7 @@ def _quote_is_a_sentence_of(quote: str, text: str) -> bool:
     return (at == 0 or before.endswith(("\n", ".", "?", "!", "”", '"'))) and (after == "" or after[0] in " \n")
 
 
+@pytest.mark.slow
 def test_end_to_end_on_the_real_llama_cpp_path(tiny_gguf, tmp_path):
     out = tmp_path / "result.json"
     run = _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--format", "json", "-o", str(out),
@@ -65,12 +83,13 @@ def test_end_to_end_on_the_real_llama_cpp_path(tiny_gguf, tmp_path):
     assert {k: v for k, v in rerun.items() if k != "meta"} == {k: v for k, v in document.items() if k != "meta"}
 
 
+@pytest.mark.slow
 def test_same_seed_same_output_across_processes_and_another_seed_differs(tiny_gguf, tmp_path):
     def run(seed: int, cache: str) -> tuple[dict, int]:
         """The result without its run figures, and the tokens the model wrote (the tiny model's
         words never ground, so its choices show in what it wrote, not in the timeline)."""
-        result = _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--format", "json", "--temperature",
-                            "1.0", "--seed", str(seed), "--cache-dir", str(tmp_path / cache), "-q")
+        result = _process("summarize", str(SEEDS), "--model", str(tiny_gguf), "--format", "json", "--temperature",
+                          "1.0", "--seed", str(seed), "--cache-dir", str(tmp_path / cache), "-q")
         assert result.returncode == 0, result.stderr
         document = json.loads(result.stdout)
         return {k: v for k, v in document.items() if k != "meta"}, document["meta"]["stats"]["completion_tokens"]
@@ -80,12 +99,14 @@ def test_same_seed_same_output_across_processes_and_another_seed_differs(tiny_gg
     assert run(8, "c")[1] != first[1]
 
 
+@pytest.mark.slow
 def test_markdown_is_the_default_output(tiny_gguf, tmp_path):
     run = _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--cache-dir", str(tmp_path), "-q")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("# Timeline") and "## Sources" in run.stdout
 
 
+@pytest.mark.slow
 def test_warnings_appear_as_they_happen_and_quiet_silences_them(tiny_gguf, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -107,6 +128,7 @@ def test_warnings_appear_as_they_happen_and_quiet_silences_them(tiny_gguf, tmp_p
     assert "llama_context" in verbose.stderr
 
 
+@pytest.mark.slow
 def test_offline_without_a_model_is_a_short_error(tmp_path):
     """With the default model's packages not installed (hidden here) and no network, the run
     stops at once and says how to get a model."""
@@ -154,6 +176,7 @@ def test_output_folder_is_refused_before_any_model_work(tiny_gguf, tmp_path):
     assert list(folder.iterdir()) == [] and not list(tmp_path.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_output_files_respect_the_umask_and_keep_their_mode(tiny_gguf, tmp_path):
     fresh, existing = tmp_path / "fresh.md", tmp_path / "existing.md"
     existing.write_text("old")
@@ -169,6 +192,7 @@ def test_output_files_respect_the_umask_and_keep_their_mode(tiny_gguf, tmp_path)
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_import_and_help_do_not_load_llama_cpp():
     code = ("import sys, storyline; from storyline.cli import main\n"
             "try:\n    main(['--help'], prog_name='storyline')\nexcept SystemExit:\n    pass\n"
@@ -207,6 +231,7 @@ def test_prompts_export_list_and_broken_custom_prompt(tmp_path):
     assert again.returncode == 2 and "--force" in again.stderr
 
 
+@pytest.mark.slow
 def test_extract_then_summarize_from_mentions(tiny_gguf, tmp_path):
     mentions = tmp_path / "mentions.jsonl"
     run = _storyline("extract", str(SEEDS), "--model", str(tiny_gguf), "-o", str(mentions),
@@ -230,6 +255,7 @@ def test_bad_mentions_files_are_clear_errors(tmp_path, content, message):
     assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.slow
 def test_render_command_rerenders_a_json_result_from_a_file_or_stdin(tiny_gguf, tmp_path):
     out = tmp_path / "r.json"
     assert _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--format", "json", "-o", str(out),
@@ -251,6 +277,7 @@ def test_models_lists_what_is_available_offline(tmp_path):
     assert "SmolLM2-135M-Instruct.Q4_1.gguf" in run.stdout  # installed by the test extra
 
 
+@pytest.mark.slow
 def test_cache_shows_sizes_and_clears_after_asking(tiny_gguf, tmp_path):
     cache = tmp_path / "cache"
     assert _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--cache-dir", str(cache), "-q"

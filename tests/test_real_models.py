@@ -17,6 +17,8 @@ from conftest import SEEDS
 
 from storyline.backends.llama import LlamaCppBackend
 
+pytestmark = pytest.mark.slow  # real models, servers or several processes
+
 MODELS = ["smollm2", "gemma"]
 _SENTENCE_END = re.compile(r"[.!?…\"”’)\]:]$")
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS
 
+pytestmark = pytest.mark.slow  # real models, servers or several processes
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 

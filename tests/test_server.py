@@ -16,6 +16,8 @@ from test_cli import _quote_is_a_sentence_of
 
 from storyline.testing import LlamaCppServer
 
+pytestmark = pytest.mark.slow  # real models, servers or several processes
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
