@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from seed_gold import HAPPENINGS, IDS, SEED_TEXTS, mentions
 
 from storyline.errors import UnreliableAdjudicatorError
-from storyline.merge import cluster, merge
+from storyline.merge import MergeSettings, cluster, merge
 from storyline.models import DateSpan, Mention, Precision
 
 PAIRS = mentions()
@@ -155,15 +155,13 @@ def test_one_title_given_to_most_of_a_story_is_no_evidence():
     assert _grouping(cluster(few)) == untitled
 
 
-def test_a_title_on_most_of_an_article_is_a_label(monkeypatch):
+def test_a_title_on_most_of_an_article_is_a_label():
     """Each article's reports all titled alike, in words their quotes share: with the group test
     switched off, the label rule alone keeps them apart (they group as untitled)."""
-    from storyline import merge as merge_module
-
-    monkeypatch.setattr(merge_module, "TITLE_COHESION", -1.0)
-    untitled = _grouping(cluster(m.model_copy(update={"title": ""}) for _, m in PAIRS))
+    settings = MergeSettings(title_cohesion=-1.0)  # so the group test passes every title: the label test decides
+    untitled = _grouping(cluster((m.model_copy(update={"title": ""}) for _, m in PAIRS), settings=settings))
     labelled = [m.model_copy(update={"title": f"Trump Putin Ukraine ceasefire war {m.article[:3]}"}) for _, m in PAIRS]
-    assert _grouping(cluster(labelled)) == untitled
+    assert _grouping(cluster(labelled, settings=settings)) == untitled
 
 
 def test_a_title_about_one_sentence_of_a_happening_counts_for_the_others_of_its_article():
@@ -233,7 +231,7 @@ def test_components_settled_without_the_loop_group_as_the_loop_would(monkeypatch
     itself, run on them, groups the same (seeds with clean and with weak titles)."""
     import numpy as np
 
-    from storyline import merge as merge_module
+    from storyline.merge import linking
 
     story = [m for _, m in PAIRS] + [m for _, m in mentions("weak")]
     quick = _grouping(cluster(story))
@@ -241,7 +239,7 @@ def test_components_settled_without_the_loop_group_as_the_loop_would(monkeypatch
     def only_lone_pairs(self, label, first, second, adjudicate):
         return np.bincount(label, minlength=self.n) == 2
 
-    monkeypatch.setattr(merge_module._Linker, "_settled", only_lone_pairs)
+    monkeypatch.setattr(linking.Linker, "_settled", only_lone_pairs)
     assert _grouping(cluster(story)) == quick
 
 
@@ -333,11 +331,9 @@ def test_unsure_pairs_go_to_the_adjudicator_and_its_answer_decides():
     assert asked == [("a", "b"), ("a", "b")]
 
 
-def test_a_no_from_the_adjudicator_changes_no_sure_merge(monkeypatch):
-    from storyline import merge as merge_module
-
-    monkeypatch.setattr(merge_module, "CONTROLS", 0)  # a judge that says "no" to all fails them
-    with_judge = cluster((m for _, m in PAIRS), lambda a, b: False)
+def test_a_no_from_the_adjudicator_changes_no_sure_merge():
+    no_controls = MergeSettings(controls=0)  # a judge that says "no" to all fails them
+    with_judge = cluster((m for _, m in PAIRS), lambda a, b: False, settings=no_controls)
     without = cluster(m for _, m in PAIRS)
     assert sorted(map(len, with_judge)) == sorted(map(len, without))
 
