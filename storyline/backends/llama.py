@@ -13,8 +13,10 @@ Generation runs its own short loop over llama.cpp's public C API instead of
   the same as before at temperature 0 and close to raw llama.cpp speed.
 - **Early stop.** The reply ends as soon as the grammar is complete: no trailing white space and
   no end-of-turn token to generate.
-- **Prompt reuse.** The longest prefix already in the KV cache is kept, and the evaluated system
-  prompt is saved between runs (``PrefixStates``).
+- **Prompt reuse.** The instruction prefix (the system prompt and its framing) stays in the KV
+  cache from call to call, and its evaluated state is saved between runs (``llama_state``).
+
+Chat formatting and tokenization live in ``llama_chat``; the saved states in ``llama_state``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -36,12 +37,13 @@ from typing import Any
 import llama_cpp
 import numpy as np
 from llama_cpp import Llama
-from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ModelUnavailableError
 from . import Generation, GenerationRequest
+from .llama_chat import ChatPrompt, LlamaTokenizer
+from .llama_state import PrefixStates
 
 log = logging.getLogger(__name__)
 llama_log = logging.getLogger("storyline.llama_cpp")
@@ -227,112 +229,6 @@ def gbnf_for(schema_json: str) -> str:
     if _LOOSE_CHAR not in gbnf and "char ::=" in gbnf:
         raise RuntimeError("unexpected grammar from llama_cpp's JSON-schema converter: " + gbnf[:200])
     return gbnf.replace(_LOOSE_CHAR, _STRICT_CHAR)
-
-
-# --- chat prompts: control tokens only from the template ----------------------------------------
-
-_BUILTIN_BY_TOKEN = (("<start_of_turn>", "gemma"), ("<|im_start|>", "chatml"), ("<|start_header_id|>", "llama3"))
-_CHATML = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}"
-    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
-class ChatPrompt:
-    """Formats chat messages with the model's template and tokenizes them so that only the
-    template's own framing can become control tokens.
-
-    Each message is rendered as a placeholder; the template's text around the placeholders is
-    tokenized with special tokens, the messages' own text (article sentences, the model's
-    earlier replies) without. An article containing ``<|im_end|>`` or ``<start_of_turn>`` stays
-    text. A GGUF without a template gets llama.cpp's built-in one for the turn markers its
-    vocabulary has.
-    """
-
-    def __init__(self, llm: Llama, name: str):
-        self._llm = llm
-        vocab = llama_cpp.llama_model_get_vocab(llm.model)
-        self._bos = llama_cpp.llama_vocab_bos(vocab)
-        self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab)) and self._bos >= 0
-        template = llm.metadata.get("tokenizer.chat_template")
-        self._builtin: str | None = None
-        self._formatter: Jinja2ChatFormatter | None = None
-        if template:
-            eos, bos = llm.token_eos(), llm.token_bos()
-            self._formatter = Jinja2ChatFormatter(
-                template=template, eos_token=self._piece(eos), bos_token=self._piece(bos))
-        else:
-            self._builtin = next((kind for marker, kind in _BUILTIN_BY_TOKEN if self._is_control(marker)), None)
-            if self._builtin is None:
-                log.warning("%s has no chat template; using ChatML", name)
-                self._formatter = Jinja2ChatFormatter(template=_CHATML, eos_token="", bos_token="")
-
-    def _piece(self, token: int) -> str:
-        if token < 0:
-            return ""
-        return self._llm.detokenize([token], special=True).decode("utf-8", errors="replace")
-
-    def _is_control(self, text: str) -> bool:
-        return len(self._llm.tokenize(text.encode(), add_bos=False, special=True)) == 1
-
-    def format(self, messages: tuple[tuple[str, str], ...]) -> str:
-        if self._formatter is not None:
-            chat = [{"role": role, "content": content} for role, content in messages]
-            return self._formatter(messages=chat).prompt
-        return _apply_builtin(self._builtin or "chatml", messages)
-
-    def tokens(self, messages: tuple[tuple[str, str], ...]) -> list[int]:
-        marks = [f"\ue000{index}\ue001" for index in range(len(messages))]
-        framed = self.format(tuple((role, mark) for (role, _), mark in zip(messages, marks, strict=True)))
-        tokens: list[int] = []
-        cursor = 0
-        for mark, (_, content) in zip(marks, messages, strict=True):
-            at = framed.find(mark, cursor)
-            if at < 0:
-                raise ModelUnavailableError(
-                    "the model's chat template rewrites message text, so storyline cannot keep article "
-                    "text apart from its control tokens; use a model with a standard chat template.")
-            tokens += self._encode(framed[cursor:at], special=True)
-            tokens += self._encode(content, special=False)
-            cursor = at + len(mark)
-        tokens += self._encode(framed[cursor:], special=True)
-        if self._add_bos and (not tokens or tokens[0] != self._bos):
-            tokens.insert(0, self._bos)
-        return tokens
-
-    def _encode(self, text: str, *, special: bool) -> list[int]:
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=special) if text else []
-
-
-def _apply_builtin(kind: str, messages: tuple[tuple[str, str], ...]) -> str:
-    """A prompt through one of llama.cpp's built-in templates (``llama_chat_apply_template``)."""
-    chat = (llama_cpp.llama_chat_message * len(messages))()
-    keep = []
-    for slot, (role, content) in zip(chat, messages, strict=True):
-        role_bytes, content_bytes = role.encode(), content.encode()
-        keep += [role_bytes, content_bytes]
-        slot.role, slot.content = role_bytes, content_bytes
-    size = 2 * sum(len(b) for b in keep) + 256
-    buffer = ctypes.create_string_buffer(size)
-    needed = llama_cpp.llama_chat_apply_template(kind.encode(), chat, len(messages), True, buffer, size)
-    if needed > size:
-        buffer = ctypes.create_string_buffer(needed)
-        needed = llama_cpp.llama_chat_apply_template(kind.encode(), chat, len(messages), True, buffer, needed)
-    if needed < 0:
-        raise ModelUnavailableError(f"llama.cpp has no built-in chat template {kind!r}")
-    return buffer.raw[:needed].decode("utf-8")
-
-
-class LlamaTokenizer:
-    """The loaded model's own tokenizer."""
-
-    def __init__(self, llm: Llama, name: str):
-        self._llm = llm
-        self.name = name
-
-    def count_many(self, texts: list[str]) -> list[int]:
-        tokenize = self._llm.tokenize
-        return [len(tokenize(text.encode("utf-8"), add_bos=False, special=False)) for text in texts]
 
 
 def trained_context(path: Path) -> int:
@@ -655,83 +551,3 @@ def _common_prefix(cached: np.ndarray, tokens: list[int]) -> int:
         return 0
     differs = np.flatnonzero(np.asarray(cached[:length]) != np.asarray(tokens[:length], dtype=cached.dtype))
     return int(differs[0]) if len(differs) else length
-
-
-# --- the system prompt's evaluated state, kept between runs --------------------------------------
-
-_MAGIC = b"storyline-prefix-state\x01"
-
-
-class PrefixStates:
-    """Saved KV-cache states of instruction prefixes, one file each, checked before use.
-
-    A file holds a header (the backend identity, the context size, the prefix tokens, the
-    state's size and SHA-256) and the sequence state llama.cpp wrote. A file that does not match
-    in every field, or that llama.cpp does not accept in full, is ignored with a warning and the
-    prefix is evaluated as usual. Files are written under a unique temporary name and renamed
-    into place, so runs sharing a cache folder never see half a file.
-
-    Built on llama.cpp's sequence-state functions rather than ``Llama.save_state()``/
-    ``load_state()``: those copy and zero the whole logits buffer, hundreds of megabytes with a
-    262k-token vocabulary, for logits that are recomputed anyway. The backend sets the position
-    after a restore (``LlamaCppBackend._rewind``).
-    """
-
-    def __init__(self, directory: Path, identity: str, context_window: int):
-        self.directory = directory
-        self._identity = identity
-        self._context = context_window
-
-    def _path(self, prefix: list[int]) -> Path:
-        key = hashlib.sha256(f"{self._identity}|{self._context}|{prefix}".encode()).hexdigest()[:32]
-        return self.directory / f"{key}.state"
-
-    def restore(self, llm: Llama, prefix: list[int]) -> bool:
-        path = self._path(prefix)
-        if not path.is_file():
-            return False
-        state = self._read(path, prefix)
-        if state is not None:
-            buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
-            if llama_cpp.llama_state_seq_set_data(llm.ctx, buffer, len(state), 0) == len(state):
-                return True
-        # Whatever was loaded is dropped by the next evaluation, which starts at position 0.
-        log.warning("the saved instruction state %s could not be used; evaluating the instructions again", path)
-        return False
-
-    def _read(self, path: Path, prefix: list[int]) -> bytes | None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        if not data.startswith(_MAGIC) or b"\n" not in data:
-            return None
-        header_line, _, state = data[len(_MAGIC):].partition(b"\n")
-        try:
-            header = json.loads(header_line)
-        except ValueError:
-            return None
-        expected = {"identity": self._identity, "context": self._context, "tokens": prefix,
-                    "size": len(state), "sha256": hashlib.sha256(state).hexdigest()}
-        return state if header == expected and len(state) > 0 else None
-
-    def save(self, llm: Llama, prefix: list[int]) -> None:
-        size = llama_cpp.llama_state_seq_get_size(llm.ctx, 0)
-        buffer = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(llm.ctx, buffer, size, 0)
-        if written <= 0:
-            return
-        state = bytes(buffer)[:written]
-        header = {"identity": self._identity, "context": self._context, "tokens": prefix,
-                  "size": len(state), "sha256": hashlib.sha256(state).hexdigest()}
-        temporary: Path | None = None
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.directory, prefix=".", suffix=".tmp", delete=False) as handle:
-                temporary = Path(handle.name)
-                handle.write(_MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + state)
-            os.replace(temporary, self._path(prefix))
-        except OSError as error:
-            log.warning("could not save the instruction state in %s: %s", self.directory, error)
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
