@@ -396,10 +396,14 @@ def prompts_export(directory: str, force: bool) -> None:
               "Timeline17 (one [[date, [sentence, ...]], ...] per line), or a storyline JSON result.")
 @click.option("--text", "text", type=click.Choice(["quotes", "titles", "both"]), default="quotes", show_default=True,
               help="What stands for an event in a storyline result: its first quote, its title, or both.")
+@click.option("--undated", type=click.Choice(["leave", "published"]), default="leave", show_default=True,
+              help="Events of a storyline result that no time expression dates (shown as \"before 17 Mar\"): "
+              "left out, or stood on their article's publication date, as timeline summarization systems "
+              "date such sentences.")
 @click.option("--no-protocol", is_flag=True, help="Score the whole prediction instead of limiting it first.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_friendly_errors
-def eval_command(predicted: str, gold: str, text: str, no_protocol: bool, output_format: str) -> None:
+def eval_command(predicted: str, gold: str, text: str, undated: str, no_protocol: bool, output_format: str) -> None:
     """Score a timeline (a storyline JSON result, or a timelines.jsonl) against gold timelines.
 
     \b
@@ -411,13 +415,14 @@ def eval_command(predicted: str, gold: str, text: str, no_protocol: bool, output
                        1 / (days apart + 1)
 
     A storyline result stands as a timeline of days: each event placed on a single day, by
-    --text (its first quote by default); events of longer or vaguer spans are left out. As the
+    --text (its first quote by default); events of longer or vaguer spans are left out (with
+    --undated published, those no time expression dates stand on their publication date). As the
     research protocol does, the prediction is first limited to the gold timeline's date range,
     to as many days as the gold has (the days with the most material first) and to its average
     number of sentences a day (--no-protocol scores it whole)."""
     from .evaluate import MEASURES, evaluate, mean_f1, read_timelines
 
-    prediction = read_timelines(predicted, text)[0]  # type: ignore[arg-type]
+    prediction = read_timelines(predicted, text, undated)[0]  # type: ignore[arg-type]
     golds = read_timelines(gold, text)  # type: ignore[arg-type]
     scores = evaluate(prediction, golds, protocol=not no_protocol)
     mean = mean_f1(scores)

@@ -29,6 +29,7 @@ Timeline = dict[dt.date, list[str]]
 """A timeline: each day and the sentences that summarize it."""
 
 TextChoice = Literal["quotes", "titles", "both"]
+UndatedChoice = Literal["leave", "published"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,9 @@ class Score:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_timelines(path: str | Path, text: TextChoice = "quotes") -> list[Timeline]:
+def read_timelines(path: str | Path, text: TextChoice = "quotes", undated: UndatedChoice = "leave") -> list[Timeline]:
     """The timelines in a Timeline17 ``timelines.jsonl`` (one ``[[date, [sentence, ...]], ...]``
-    per line) or in a storyline JSON result (one timeline)."""
+    per line) or in a storyline JSON result (one timeline; see ``from_result``)."""
     path = Path(path)
     try:
         content = path.read_text(encoding="utf-8")
@@ -60,7 +61,7 @@ def read_timelines(path: str | Path, text: TextChoice = "quotes") -> list[Timeli
         from .models import Result
 
         try:
-            return [from_result(Result.model_validate_json(content), text)]
+            return [from_result(Result.model_validate_json(content), text, undated)]
         except ValueError as error:
             raise InputError(f"{path} is not a storyline JSON result ({str(error).splitlines()[0]}).") from None
     timelines = []
@@ -78,19 +79,31 @@ def read_timelines(path: str | Path, text: TextChoice = "quotes") -> list[Timeli
     return timelines
 
 
-def from_result(result, text: TextChoice = "quotes") -> Timeline:
+def _day_of(span, undated: UndatedChoice) -> dt.date | None:
+    """The day an event stands on: its own, if it is placed on one; with ``undated="published"``,
+    an event placed only on a side of its article's publication date (no time expression: "before
+    17 Mar") stands on that date, as timeline summarization systems date such sentences."""
+    if span.start is not None and span.start == span.end and span.qualifier is None:
+        return span.start
+    if undated == "published" and span.vague and span.expression is None:
+        return span.end if span.qualifier == "before" else span.start if span.qualifier == "after" else None
+    return None
+
+
+def from_result(result, text: TextChoice = "quotes", undated: UndatedChoice = "leave") -> Timeline:
     """A storyline result as a timeline: each event placed on a single day stands on that day
     by its first quote, its title, or both; events of a longer or vaguer span are left out (a
-    timeline's entries are days). The most-reported events come first on each day."""
+    timeline's entries are days), unless ``undated`` says where those with no time expression
+    stand (see ``_day_of``). The most-reported events come first on each day."""
     timeline: Timeline = {}
     ranked = sorted(result.timeline, key=lambda e: -e.sources)
     for event in ranked:
-        span = event.date
-        if span.start is None or span.start != span.end or span.qualifier is not None:
+        day = _day_of(event.date, undated)
+        if day is None:
             continue
         parts = {"titles": [event.title], "quotes": [event.mentions[0].quote] if event.mentions else [],
                  "both": [event.title] + ([event.mentions[0].quote] if event.mentions else [])}[text]
-        timeline.setdefault(span.start, []).extend(parts)
+        timeline.setdefault(day, []).extend(parts)
     return timeline
 
 

@@ -120,3 +120,26 @@ def test_eval_command(tmp_path):
 def test_mean_over_several_gold_timelines():
     scores = evaluate(GOLD, [GOLD, shifted(GOLD, 1)], protocol=False)
     assert mean_f1(scores)["date F1"] == pytest.approx(0.5)
+
+
+def test_undated_events_stand_on_their_publication_date_only_when_asked():
+    import datetime as dt
+
+    from storyline.evaluate import from_result
+    from storyline.models import DateSpan, Event, Mention, Result
+
+    def event(title: str, span: DateSpan) -> Event:
+        return Event(id=title, title=title, date=span, mentions=[Mention(article="a", quote=title, title=title)],
+                     sources=1)
+
+    published = dt.date(2025, 3, 17)
+    result = Result(articles=[], summary="", timeline=[
+        event("On a day", DateSpan(start=dt.date(2025, 3, 16), end=dt.date(2025, 3, 16), precision="day")),
+        event("No expression", DateSpan(end=published, qualifier="before", vague=True)),
+        event("Recently", DateSpan(end=published, qualifier="before", vague=True, expression="recently")),
+        event("Planned", DateSpan(start=published, qualifier="after", vague=True)),
+        event("A month", DateSpan(start=dt.date(2025, 2, 1), end=dt.date(2025, 2, 28), precision="month")),
+    ])
+    assert from_result(result) == {dt.date(2025, 3, 16): ["On a day"]}
+    assert from_result(result, undated="published") == {dt.date(2025, 3, 16): ["On a day"],
+                                                         published: ["No expression", "Planned"]}
