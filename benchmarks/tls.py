@@ -18,8 +18,9 @@ Each timeline is limited as the research protocol does (the gold's date range, n
 and sentences a day) and scored against every gold timeline of the topic; the mean F1 is
 printed. storyline's result is scored twice: as ``storyline eval`` reads it by default (events
 placed on a day), and with ``--undated published`` (events no time expression dates stand on
-their article's publication date, as timeline summarization systems date such sentences). Minutes are wall-clock minutes of this run on this machine (cached calls cost nothing:
-the cache hits are printed).
+their article's publication date, as timeline summarization systems date such sentences).
+Minutes are wall-clock minutes of this run on this machine (cached calls cost nothing: the cache
+hits are printed).
 
     python benchmarks/tls.py --topic H1N1_guardian --whole-topic
     python benchmarks/tls.py --topic bpoil_bbc --articles 60
