@@ -67,10 +67,12 @@ def test_end_to_end_on_the_real_llama_cpp_path(tiny_gguf, tmp_path):
         for mention in event["mentions"]:
             assert _quote_is_a_sentence_of(mention["quote"], texts[mention["article"]]), mention["quote"]
     stats = document["meta"]["stats"]
-    assert stats["extract_calls"] == stats["chunks"] >= 5 and stats["summary_calls"] in (0, 1)
-    headline_calls = stats["stages"].get("headline", {}).get("calls", 0)
-    assert stats["llm_calls"] == (stats["extract_calls"] + stats["summary_calls"] + headline_calls + stats["retries"]
-                                  + stats["truncated"])
+    stages = stats["stages"]
+    # a random model may run a reply to its token limit: that call is made again once, larger
+    assert 5 <= stats["chunks"] <= stats["extract_calls"] <= stats["chunks"] + stages["extract"]["truncated"]
+    assert stats["summary_calls"] <= 1 + stages["summarize"]["truncated"]
+    assert stats["llm_calls"] == sum(stage["calls"] for stage in stages.values())
+    assert stats["truncated"] == sum(stage["truncated"] for stage in stages.values())
     assert stats["retries"] == 0  # constrained decoding: valid JSON on the first attempt
     # the shared instruction prefix is evaluated once, not per chunk
     assert 0 < stats["extract_prompt_tokens_evaluated"] < 1.25 * stats["source_tokens"]
@@ -79,7 +81,13 @@ def test_end_to_end_on_the_real_llama_cpp_path(tiny_gguf, tmp_path):
                        "--cache-dir", str(tmp_path / "cache"), "--quiet")
     assert again.returncode == 0, again.stderr
     rerun = json.loads(again.stdout)
-    assert rerun["meta"]["stats"]["llm_calls"] == 0 and rerun["meta"]["stats"]["cache_hits"] >= 5
+    # every call that gave an answer is answered from the cache; a reply that failed (ran past its
+    # token limit) is not kept, so it alone is asked again
+    rerun_stages = rerun["meta"]["stats"]["stages"]
+    assert rerun_stages["extract"]["cache_hits"] == stats["chunks"] - stats["failed_chunks"] >= 5
+    assert rerun_stages["extract"]["calls"] <= stages["extract"]["truncated"]
+    if document["summary"]:
+        assert rerun_stages["summarize"]["calls"] == 0 and rerun_stages["summarize"]["cache_hits"] == 1
     assert {k: v for k, v in rerun.items() if k != "meta"} == {k: v for k, v in document.items() if k != "meta"}
 
 
