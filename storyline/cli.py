@@ -125,6 +125,11 @@ def _print_stats(stats) -> None:
                f"tokens = {ratio:.3f}; mentions {stats.mentions}; ungrounded dropped "
                f"{stats.ungrounded_dropped}; duplicates dropped {stats.duplicates_dropped}; dated sentences "
                f"added {stats.dated_sentences_added}", err=True)
+    if stats.adjudicated_pairs:
+        judged = stats.stage("adjudicate")
+        click.echo(f"adjudication: {stats.adjudicated_pairs} pairs put to the model, {stats.adjudicated_same} "
+                   f"called one event, {stats.adjudicated_pairs - stats.adjudicated_same} two; "
+                   f"{judged.seconds:.1f} s of model time", err=True)
 
 
 def _model_options(command: Callable) -> Callable:

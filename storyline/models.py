@@ -195,6 +195,8 @@ class Stats(BaseModel):
     untrusted_times: int = 0
     dated_sentences_added: int = Field(0, description="sentences holding a time expression that the model "
                                        "listed no happening for, kept as mentions all the same")
+    adjudicated_pairs: int = Field(0, description="pairs of reports put to the model as judge (--adjudicate)")
+    adjudicated_same: int = Field(0, description="of those, the pairs it called one event")
     truncated: int = 0
     failed_chunks: int = 0
     token_counts: str | None = Field(None, description="where the token figures come from: counted by "

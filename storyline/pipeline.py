@@ -30,7 +30,7 @@ from .errors import ExtractionRetryError, TruncatedOutputError, UnreliableAdjudi
 from .extract import PlannedCall, Planner, article_view
 from .ingest import load_articles
 from .mentions import read_mentions, write_mentions
-from .merge import AdjudicationOutput
+from .merge import AdjudicationOutput, Adjudicator
 from .merge import merge as merge_mentions
 from .models import Article, ArticleInfo, Event, Mention, Meta, Result, Stats
 from .summary import SUMMARY_EVENTS, SUMMARY_MAX_TOKENS, SummaryOutput, event_view, select_events
@@ -68,9 +68,10 @@ class Options:
 _SAMPLE_EVENT = {
     "date": "18 Mar 2025", "title": "Sample event", "status": "happened", "sources": 2,
     "actors": ["Someone"], "conflicts": ["sources differ"], "quote": "A sentence.",
-    "article": "sample",
 }
-"""A stand-in event used to render every template once before any model call."""
+_SAMPLE_REPORT = {"article": "sample", "source": "Sample article", "published": "17 Mar 2025",
+                  "date": "18 Mar 2025", "title": "Sample event", "quote": "A sentence."}
+"""Stand-ins used to render every template once before any model call."""
 
 
 class Pipeline:
@@ -147,7 +148,7 @@ class Pipeline:
             chunk={"index": 0}, sentences=[extraction.NumberedSentence(1, "A sentence.")],
         )
         self.prompts.messages("summarize", events=[_SAMPLE_EVENT], articles=[], omitted=0)
-        self.prompts.messages("adjudicate", first=_SAMPLE_EVENT, second=_SAMPLE_EVENT)
+        self.prompts.messages("adjudicate", first=_SAMPLE_REPORT, second=_SAMPLE_REPORT)
         self.prompts.messages("headline", sentences=[extraction.NumberedSentence(1, "A sentence.")])
         self.prompts.render_text("retry", error="- e: sample error")
         self._templates_checked = True
@@ -269,9 +270,11 @@ class Pipeline:
 
         yield from tqdm(items, desc=label, unit="chunk", total=total, file=sys.stderr, leave=False)
 
-    def merge(self, mentions: Iterable[Mention]) -> list[Event]:
+    def merge(self, mentions: Iterable[Mention], articles: Iterable[Article | ArticleInfo] = ()) -> list[Event]:
+        """The timeline's events; with ``adjudicate``, the model judges the pairs the articles'
+        words leave unsure (shown each report's source and publication date from ``articles``)."""
         mentions = list(mentions)
-        adjudicator = self._adjudicate if self.options.adjudicate else None
+        adjudicator = self.adjudicator(articles) if self.options.adjudicate else None
         try:
             events = merge_mentions(mentions, adjudicator)
         except UnreliableAdjudicatorError as error:
@@ -280,22 +283,37 @@ class Pipeline:
         self.stats.duplicates_dropped += len(mentions) - sum(len(e.mentions) for e in events)
         return events
 
-    def _adjudicate(self, first: Mention, second: Mention) -> bool:
-        from .dates import format_span
+    def adjudicator(self, articles: Iterable[Article | ArticleInfo] = ()) -> Adjudicator:
+        """The model as a judge of pairs: whether two reports are one event (prompt:
+        ``adjudicate``). A reply that fails counts as "no"."""
+        from .dates import format_day, format_span
 
-        def view(m: Mention) -> dict:
-            return {"article": m.article, "title": m.title, "date": format_span(m.date), "quote": m.quote}
+        sources = {a.id: a for a in articles}
 
-        messages = self.prompts.messages("adjudicate", first=view(first), second=view(second))
-        request = GenerationRequest(messages=messages, json_schema=AdjudicationOutput.model_json_schema(),
-                                    max_tokens=16, temperature=self.options.temperature, seed=self.options.seed)
-        try:
-            answer = structured_call(self.backend, request, AdjudicationOutput, stage="adjudicate",
-                                     stats=self.stats, prompts=self.prompts, cache=self.cache,
-                                     cache_extra=self._cache_extra(), max_retries=self.options.max_retries)
-        except (ExtractionRetryError, TruncatedOutputError):
-            return False
-        return answer.same
+        def report(m: Mention) -> dict:
+            article = sources.get(m.article)
+            return {"article": m.article, "source": (article.title if article else None) or m.article,
+                    "published": format_day(article.published) if article and article.published else "",
+                    "date": format_span(m.date) if m.date.is_known else "",
+                    "title": m.title, "quote": m.quote}
+
+        def adjudicate(first: Mention, second: Mention) -> bool:
+            messages = self.prompts.messages("adjudicate", first=report(first), second=report(second))
+            request = GenerationRequest(messages=messages, json_schema=AdjudicationOutput.model_json_schema(),
+                                        max_tokens=16, temperature=self.options.temperature, seed=self.options.seed)
+            try:
+                answer = structured_call(self.backend, request, AdjudicationOutput, stage="adjudicate",
+                                         stats=self.stats, prompts=self.prompts, cache=self.cache,
+                                         cache_extra=self._cache_extra(), max_retries=self.options.max_retries)
+            except (ExtractionRetryError, TruncatedOutputError):
+                same = False
+            else:
+                same = answer.same
+            self.stats.adjudicated_pairs += 1
+            self.stats.adjudicated_same += same
+            return same
+
+        return adjudicate
 
     def summarize(self, events: list[Event], articles: list[Article | ArticleInfo]) -> str:
         """The neutral summary of the timeline (empty, with a warning, if the model fails)."""
@@ -369,7 +387,7 @@ class Pipeline:
         return self._timeline(articles, mentions)
 
     def _timeline(self, articles: list[Article] | list[ArticleInfo], mentions: list[Mention]) -> Result:
-        events = self.name_events(self.merge(mentions))
+        events = self.name_events(self.merge(mentions, articles))
         log.info("%d mentions merged into %d events; summarizing ...", len(mentions), len(events))
         return self.result(articles, events, self.summarize(events, articles))  # type: ignore[arg-type]
 

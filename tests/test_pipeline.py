@@ -277,7 +277,8 @@ def _unsure_mentions():
     from storyline.models import ArticleInfo
 
     mentions = _unsure_pair()
-    return [ArticleInfo(id=m.article) for m in mentions], mentions
+    return [ArticleInfo(id=m.article, title=f"The {m.article} story", published=dt.date(2025, 3, 17 + n))
+            for n, m in enumerate(mentions)], mentions
 
 
 def test_summary_and_adjudication_failures_leave_a_warning_not_a_crash():
@@ -286,6 +287,7 @@ def test_summary_and_adjudication_failures_leave_a_warning_not_a_crash():
     result = Pipeline(broken, use_cache=False, adjudicate=True).run_from_mentions(articles, mentions)
     assert result.summary == "" and any(w.startswith("No summary") for w in result.meta.warnings)
     assert result.meta.stats.adjudicate_calls == 3  # one question, asked three times, never answered
+    assert (result.meta.stats.adjudicated_pairs, result.meta.stats.adjudicated_same) == (1, 0)
     assert len(result.timeline) == 2  # an unanswered question merges nothing
 
 
@@ -308,8 +310,20 @@ def test_the_adjudication_prompt_leaves_out_a_title_that_says_nothing():
     asked: list[str] = []
     Pipeline(_judge(False, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, labelled)
     assert len(asked) == 1 and "budget" not in asked[0].lower()
-    report_lines = [line for line in asked[0].splitlines() if line.startswith("Report ")]
-    assert len(report_lines) == 2 and all(line.endswith(")") for line in report_lines)
+    report_lines = [line for line in asked[0].splitlines() if line.startswith("Sentence ")]
+    assert len(report_lines) == 2 and not any("headline" in line for line in report_lines)
+
+
+def test_the_adjudication_prompt_shows_each_report_with_its_source_and_publication_date():
+    articles, mentions = _unsure_mentions()
+    asked: list[str] = []
+    Pipeline(_judge(False, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, mentions)
+    first, second = (line for line in asked[0].splitlines() if line.startswith("Sentence "))
+    sources = {m.article: n for n, m in enumerate(mentions)}
+    shown = sorted((first, second), key=lambda line: sources[line.split('"The ')[1].split(" story")[0]])
+    assert [line[line.index('"'):] for line in shown] == [
+        f'"The {mentions[0].article} story" (published 17 Mar 2025); headline: {mentions[0].title}',
+        f'"The {mentions[1].article} story" (published 18 Mar 2025); headline: {mentions[1].title}']
 
 
 def test_a_model_that_says_yes_to_every_pair_is_not_used_and_the_user_is_told():
@@ -332,5 +346,6 @@ def test_adjudication_merges_the_pair_the_model_calls_the_same():
     asked: list[str] = []
     result = Pipeline(_judge(True, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, mentions)
     assert result.meta.stats.adjudicate_calls == len(asked) == 1
-    assert "Report A" in asked[0] and "mayor" in asked[0].lower()
+    assert (result.meta.stats.adjudicated_pairs, result.meta.stats.adjudicated_same) == (1, 1)
+    assert "Sentence A" in asked[0] and "mayor" in asked[0].lower()
     assert len(result.timeline) == 1 and result.timeline[0].sources == 2

@@ -25,7 +25,7 @@ from .rules import UNRECOGNISED, Context, normalize, resolve_text
 from .spans import Tense, Unresolved
 from .tense import direction, sentence_tense
 
-__all__ = ["UNRECOGNISED", "Tense", "detect_tense", "format_span", "resolve"]
+__all__ = ["UNRECOGNISED", "Tense", "detect_tense", "format_day", "format_span", "resolve"]
 
 MAX_EXPRESSION_CHARS = 120
 """Longer text is not a time expression (and is not worth the regular expressions' time)."""
@@ -76,7 +76,8 @@ def _resolve_cached(written: str, reference: dt.date | None, tense: Tense | None
 # --- rendering -------------------------------------------------------------------------------
 
 
-def _day(d: dt.date) -> str:
+def format_day(d: dt.date) -> str:
+    """"18 Mar 2025": the form every date in storyline's output and prompts takes."""
     return f"{d.day} {d.strftime('%b')} {d.year}"
 
 
@@ -90,15 +91,15 @@ def format_span(span: DateSpan) -> str:
         return "undated"
     vague = f" ({span.expression})" if span.vague and span.expression else ""
     if span.qualifier == "before" and span.end:
-        return f"before {_day(span.end)}{vague}"
+        return f"before {format_day(span.end)}{vague}"
     if span.qualifier == "after" and span.start:
-        return f"after {_day(span.start)}{vague}"
+        return f"after {format_day(span.start)}{vague}"
     if span.qualifier == "since" and span.start:
         if span.precision in (Precision.month, Precision.year, Precision.decade):
             return "since " + _unit(span.start, span.precision)
-        return f"since {_day(span.start)}"
+        return f"since {format_day(span.start)}"
     if span.qualifier in ("by", "until") and span.end:
-        return f"{span.qualifier} {_day(span.end)}"
+        return f"{span.qualifier} {format_day(span.end)}"
     return _closed(span)
 
 
@@ -113,10 +114,10 @@ def _unit(start: dt.date, precision: Precision) -> str:
 def _closed(span: DateSpan) -> str:
     start, end = span.start, span.end
     if start is None or end is None:
-        return _day(start or end)  # type: ignore[arg-type]
+        return format_day(start or end)  # type: ignore[arg-type]
     prefix = f"{span.modifier} " if span.modifier else ""
     if span.precision == Precision.day or start == end:
-        return _day(start)
+        return format_day(start)
     if span.precision in (Precision.month, Precision.year, Precision.decade):
         return prefix + _unit(start, span.precision)
     if span.precision == Precision.century:
@@ -131,6 +132,6 @@ def _closed(span: DateSpan) -> str:
     if start.year == end.year and start.month == end.month:
         return f"{start.day}–{end.day} {_month(start)}"
     if start.year == end.year:
-        return f"{start.day} {start.strftime('%b')} – {_day(end)}"
-    return f"{_day(start)} – {_day(end)}"
+        return f"{start.day} {start.strftime('%b')} – {format_day(end)}"
+    return f"{format_day(start)} – {format_day(end)}"
 
