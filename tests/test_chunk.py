@@ -119,6 +119,7 @@ def _reference_prompt_tokens(backend: LlamaCppBackend, messages) -> int:
     return len(backend._llm.tokenize(prompt.encode(), add_bos=False, special=True))
 
 
+@pytest.mark.slow
 def test_long_article_every_call_fits_the_real_context_window(tiny_gguf):
     """Every call of a long article, its prompt recounted by llama-cpp-python itself plus its
     output budget, fits the window; and llama.cpp runs every one of them."""

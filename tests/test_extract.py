@@ -107,6 +107,7 @@ def test_truncated_output_gets_one_larger_limit_then_its_own_error(seed_call):
     assert stats.truncated == 2 and stats.retries == 0
 
 
+@pytest.mark.slow
 def test_tiny_model_output_always_validates(llama_backend):
     """Schema-constrained decoding on the real llama.cpp path yields valid output first time."""
     articles = load_articles([SEEDS])

@@ -32,6 +32,7 @@ def reference_completion(backend: LlamaCppBackend, request: GenerationRequest) -
     return output["choices"][0]["text"]
 
 
+@pytest.mark.slow
 def test_lazy_grammar_gives_the_same_output_as_the_whole_vocabulary_grammar(tiny_gguf):
     backend = LlamaCppBackend(tiny_gguf)
     for call in _first_calls(backend, 4):
@@ -40,6 +41,7 @@ def test_lazy_grammar_gives_the_same_output_as_the_whole_vocabulary_grammar(tiny
         assert ours.text.strip() == reference_completion(backend, call.request).strip()
 
 
+@pytest.mark.slow
 def test_seeded_sampling_repeats_with_the_same_seed_and_differs_with_another(tiny_gguf):
     backend = LlamaCppBackend(tiny_gguf)
     (call,) = _first_calls(backend, 1)
@@ -51,6 +53,7 @@ def test_seeded_sampling_repeats_with_the_same_seed_and_differs_with_another(tin
     json.loads(first)
 
 
+@pytest.mark.slow
 def test_reply_stops_when_the_json_closes(tiny_gguf):
     backend = LlamaCppBackend(tiny_gguf)
     (call,) = _first_calls(backend, 1)
@@ -59,6 +62,7 @@ def test_reply_stops_when_the_json_closes(tiny_gguf):
     json.loads(generation.text)
 
 
+@pytest.mark.slow
 def test_prompt_tokens_evaluated_count_only_what_is_new(tiny_gguf):
     backend = LlamaCppBackend(tiny_gguf)
     first, second = _first_calls(backend, 2)
@@ -72,6 +76,7 @@ def test_prompt_tokens_evaluated_count_only_what_is_new(tiny_gguf):
     assert warm.prompt_tokens_evaluated == warm.prompt_tokens - prefix
 
 
+@pytest.mark.slow
 def test_prefix_state_carries_the_instructions_across_runs(tiny_gguf, tmp_path):
     article = load_articles([SEEDS])[0]
     first = LlamaCppBackend(tiny_gguf, state_dir=tmp_path)
@@ -86,6 +91,7 @@ def test_prefix_state_carries_the_instructions_across_runs(tiny_gguf, tmp_path):
     assert warm.text == cold.text  # same output from the restored state
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["empty", "truncated", "garbage", "other tokens"])
 def test_a_damaged_prefix_state_is_refused_and_the_output_stays_right(tiny_gguf, tmp_path, caplog, damage):
     article = load_articles([SEEDS])[0]
@@ -164,6 +170,7 @@ def test_fingerprint_tells_apart_files_that_differ_only_in_the_middle(tmp_path):
     assert model_fingerprint(tuned) != model_fingerprint(original)
 
 
+@pytest.mark.slow
 def test_seeded_sampling_draws_what_llama_cpp_python_draws_under_the_grammar(tiny_gguf):
     """At a temperature above 0 the grammar is applied first and the chain draws from what it
     allows, as llama-cpp-python's own sampling does: the same seed gives the same reply."""
@@ -200,6 +207,7 @@ def test_each_token_is_accepted_once_by_each_sampler(tiny_gguf, monkeypatch):
     assert len(accepted) == 2 * hot.completion_tokens  # the grammar and the chain
 
 
+@pytest.mark.slow
 def test_a_recurrent_model_starts_every_call_from_scratch(tiny_gguf, monkeypatch):
     """llama.cpp cannot cut a recurrent or hybrid model's state back to a prefix: such a model
     evaluates every prompt whole, and gives the same replies."""
