@@ -45,8 +45,8 @@ from corpus import TIMELINE17, timeline17
 from storyline.chunk import split_sentences
 from storyline.dates import resolve
 from storyline.dates.finder import find_expressions
-from storyline.evaluate import MEASURES, Timeline, evaluate, from_result, mean_f1, read_timelines
-from storyline.models import Article
+from storyline.evaluate import MEASURES, Timeline, day_weights, evaluate, from_result, mean_f1, read_timelines
+from storyline.models import Article, Result
 from storyline.pipeline import Pipeline
 from storyline.render import result_json
 
@@ -137,6 +137,11 @@ def storyline_run(model: str, articles: list[Article], cache: Path, out: Path | 
     return result, seconds
 
 
+def model_seconds(stats) -> float:
+    """Seconds the model spent on the calls this run made (cached calls cost none)."""
+    return sum(stage.seconds for stage in stats.stages.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topic", default="H1N1_guardian")
@@ -147,6 +152,8 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "storyline-bench")
     parser.add_argument("--out", type=Path, help="write storyline's JSON result here")
     parser.add_argument("--baselines-only", action="store_true")
+    parser.add_argument("--result", type=Path, help="score this storyline JSON result (written by --out on "
+                        "the same articles) instead of running storyline")
     args = parser.parse_args()
     golds = read_timelines(TIMELINE17 / args.topic / "timelines.jsonl")
     first, last = min(min(g) for g in golds), max(max(g) for g in golds)
@@ -155,22 +162,27 @@ def main() -> None:
     print(f"{args.topic}: {len(articles)} articles ({articles[0].published} to {articles[-1].published}); "
           f"{len(golds)} gold timeline(s) of {', '.join(str(len(g)) for g in golds)} days")
     gold_days = max(len(g) for g in golds)
-    rows: list[tuple[str, Timeline, str]] = [
-        ("lead baseline", lead_baseline(articles), ""),
-        ("date-frequency baseline", date_frequency_baseline(articles, gold_days, first, last), ""),
+    rows: list[tuple[str, Timeline, dict | None, str]] = [
+        ("lead baseline", lead_baseline(articles), None, ""),
+        ("date-frequency baseline", date_frequency_baseline(articles, gold_days, first, last), None, ""),
     ]
-    if not args.baselines_only:
+    if args.result:
+        result = Result.model_validate_json(args.result.read_text(encoding="utf-8"))
+        note = f"{len(result.timeline)} events, read from {args.result}"
+    elif not args.baselines_only:
         result, seconds = storyline_run(args.model, articles, args.cache_dir, args.out)
         stats = result.meta.stats
         minutes = seconds / 60
-        rows.append((f"storyline, {result.meta.model}", from_result(result),
-                     f"{len(result.timeline)} events, {minutes:.1f} min, {len(articles) / max(minutes, 1e-9):.1f} "
-                     f"articles/min, {stats.cache_hits} cached calls"))
+        note = (f"{len(result.timeline)} events, {minutes:.1f} min, {len(articles) / max(minutes, 1e-9):.1f} "
+                f"articles/min; {stats.llm_calls} calls made in {model_seconds(stats):.0f} s of model time, "
+                f"{stats.cache_hits} answered from the cache")
+    if args.result or not args.baselines_only:
+        rows.append((f"storyline, {result.meta.model}", from_result(result), day_weights(result), note))
         rows.append(("  the same, undated events on publication days", from_result(result, undated="published"),
-                     "storyline eval --undated published"))
+                     day_weights(result, "published"), "storyline eval --undated published"))
     print(f"\n{'':<48}{'days':>5}" + "".join(f"{name:>15}" for name in MEASURES))
-    for name, timeline, note in rows:
-        figures = mean_f1(evaluate(timeline, golds))
+    for name, timeline, weights, note in rows:
+        figures = mean_f1(evaluate(timeline, golds, weights=weights))
         print(f"{name:<48}{len(timeline):>5}" + "".join(f"{figures[m]:>15.3f}" for m in MEASURES)
               + (f"   ({note})" if note else ""))
     print("\nmean F1 over the gold timelines; days = days on the predicted timeline before the protocol's limits")

@@ -423,13 +423,14 @@ def eval_command(predicted: str, gold: str, text: str, undated: str, no_protocol
     --text (its first quote by default); events of longer or vaguer spans are left out (with
     --undated published, those no time expression dates stand on their publication date). As the
     research protocol does, the prediction is first limited to the gold timeline's date range,
-    to as many days as the gold has (the days with the most material first) and to its average
-    number of sentences a day (--no-protocol scores it whole)."""
-    from .evaluate import MEASURES, evaluate, mean_f1, read_timelines
+    to as many days as the gold has and to its average number of sentences a day (--no-protocol
+    scores it whole). The days kept are those the most articles report (for a timelines.jsonl,
+    those with the most sentences)."""
+    from .evaluate import MEASURES, evaluate, mean_f1, read_prediction, read_timelines
 
-    prediction = read_timelines(predicted, text, undated)[0]  # type: ignore[arg-type]
+    prediction, weights = read_prediction(predicted, text, undated)  # type: ignore[arg-type]
     golds = read_timelines(gold, text)  # type: ignore[arg-type]
-    scores = evaluate(prediction, golds, protocol=not no_protocol)
+    scores = evaluate(prediction, golds, protocol=not no_protocol, weights=weights)
     mean = mean_f1(scores)
     if output_format == "json":
         import json

@@ -46,24 +46,46 @@ class Score:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_timelines(path: str | Path, text: TextChoice = "quotes", undated: UndatedChoice = "leave") -> list[Timeline]:
-    """The timelines in a Timeline17 ``timelines.jsonl`` (one ``[[date, [sentence, ...]], ...]``
-    per line) or in a storyline JSON result (one timeline; see ``from_result``)."""
-    path = Path(path)
+def read_prediction(path: str | Path, text: TextChoice = "quotes",
+                    undated: UndatedChoice = "leave") -> tuple[Timeline, dict[dt.date, int] | None]:
+    """The first timeline in ``path`` (see ``read_timelines``) and, for a storyline result, how
+    many articles report each of its days (``day_weights``)."""
+    result = _result_in(Path(path))
+    if result is not None:
+        return from_result(result, text, undated), day_weights(result, undated)
+    return read_timelines(path, text, undated)[0], None
+
+
+def _result_in(path: Path):
+    """The storyline result in ``path``, or None if the file holds timelines.jsonl lines."""
+    content = _read(path)
+    if not content.lstrip().startswith("{"):
+        return None
+    from .models import Result
+
     try:
-        content = path.read_text(encoding="utf-8")
+        return Result.model_validate_json(content)
+    except ValueError as error:
+        raise InputError(f"{path} is not a storyline JSON result ({str(error).splitlines()[0]}).") from None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path} does not exist.") from None
     except (OSError, UnicodeDecodeError):
         raise InputError(f"{path} cannot be read as UTF-8 text.") from None
-    stripped = content.lstrip()
-    if stripped.startswith("{"):
-        from .models import Result
 
-        try:
-            return [from_result(Result.model_validate_json(content), text, undated)]
-        except ValueError as error:
-            raise InputError(f"{path} is not a storyline JSON result ({str(error).splitlines()[0]}).") from None
+
+def read_timelines(path: str | Path, text: TextChoice = "quotes", undated: UndatedChoice = "leave") -> list[Timeline]:
+    """The timelines in a Timeline17 ``timelines.jsonl`` (one ``[[date, [sentence, ...]], ...]``
+    per line) or in a storyline JSON result (one timeline; see ``from_result``)."""
+    path = Path(path)
+    result = _result_in(path)
+    if result is not None:
+        return [from_result(result, text, undated)]
+    content = _read(path)
     timelines = []
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
@@ -107,16 +129,31 @@ def from_result(result, text: TextChoice = "quotes", undated: UndatedChoice = "l
     return timeline
 
 
-def limit_to(predicted: Timeline, gold: Timeline) -> Timeline:
+def day_weights(result, undated: UndatedChoice = "leave") -> dict[dt.date, int]:
+    """How many articles report something on each day of a result's timeline (as ``from_result``
+    places events): the days many articles report are the story's main days, as DATEWISE
+    ranks dates by how many articles mention them. A day of many events from one long article
+    is not."""
+    reporting: dict[dt.date, set[str]] = {}
+    for event in result.timeline:
+        day = _day_of(event.date, undated)
+        if day is not None:
+            reporting.setdefault(day, set()).update(m.article for m in event.mentions)
+    return {day: len(articles) for day, articles in reporting.items()}
+
+
+def limit_to(predicted: Timeline, gold: Timeline, weights: dict[dt.date, int] | None = None) -> Timeline:
     """The research protocol: only the gold timeline's date range, at most as many days as the
-    gold has (the days with the most material first), and per day at most as many sentences as
-    the gold's days have on average."""
+    gold has, and per day at most as many sentences as the gold's days have on average. The days
+    kept are those of most weight (``weights``, such as ``day_weights``; without them, the days
+    with the most sentences), then of most sentences, then the earliest."""
     if not gold:
         return {}
     first, last = min(gold), max(gold)
     per_day = max(1, round(sum(map(len, gold.values())) / len(gold)))
     inside = {day: texts for day, texts in predicted.items() if first <= day <= last}
-    kept = sorted(inside, key=lambda day: (-len(inside[day]), day))[: len(gold)]
+    weight = weights or {}
+    kept = sorted(inside, key=lambda day: (-weight.get(day, 0), -len(inside[day]), day))[: len(gold)]
     return {day: inside[day][:per_day] for day in sorted(kept)}
 
 
@@ -195,10 +232,11 @@ MEASURES = {
 }
 
 
-def evaluate(predicted: Timeline, golds: list[Timeline], *, protocol: bool = True) -> list[dict[str, Score]]:
-    """Each measure against each gold timeline (the prediction limited to it first, unless
-    ``protocol`` is false)."""
-    return [{name: measure(limit_to(predicted, gold) if protocol else predicted, gold)
+def evaluate(predicted: Timeline, golds: list[Timeline], *, protocol: bool = True,
+             weights: dict[dt.date, int] | None = None) -> list[dict[str, Score]]:
+    """Each measure against each gold timeline (the prediction limited to it first, keeping the
+    days of most ``weights``, unless ``protocol`` is false)."""
+    return [{name: measure(limit_to(predicted, gold, weights) if protocol else predicted, gold)
              for name, measure in MEASURES.items()} for gold in golds]
 
 

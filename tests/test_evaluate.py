@@ -143,3 +143,29 @@ def test_undated_events_stand_on_their_publication_date_only_when_asked():
     assert from_result(result) == {dt.date(2025, 3, 16): ["On a day"]}
     assert from_result(result, undated="published") == {dt.date(2025, 3, 16): ["On a day"],
                                                          published: ["No expression", "Planned"]}
+
+
+def test_the_protocol_keeps_the_days_most_articles_report():
+    """One long article tells four things of 15 June; three articles report 16 June, two 17 June.
+    With two gold days, the days kept are those more articles report, not those of most events."""
+    import datetime as dt
+
+    from storyline.evaluate import day_weights, from_result
+    from storyline.models import DateSpan, Event, Mention, Result
+
+    def event(name: str, day: int, articles: list[str]) -> Event:
+        when = dt.date(2010, 6, day)
+        return Event(id=name, title=name, date=DateSpan(start=when, end=when, precision="day"),
+                     mentions=[Mention(article=a, quote=f"{name} in {a}", title=name) for a in articles],
+                     sources=len(articles))
+
+    result = Result(articles=[], summary="", timeline=[
+        *(event(f"long{n}", 15, ["long"]) for n in range(4)),
+        event("cap", 16, ["a", "b"]), event("fund", 16, ["c"]),
+        event("hearing", 17, ["a", "d"]),
+    ])
+    assert day_weights(result) == {D(2010, 6, 15): 1, D(2010, 6, 16): 3, D(2010, 6, 17): 2}
+    gold = {D(2010, 6, 14): ["x"], D(2010, 6, 18): ["y"]}
+    predicted = from_result(result)
+    assert list(limit_to(predicted, gold, day_weights(result))) == [D(2010, 6, 16), D(2010, 6, 17)]
+    assert list(limit_to(predicted, gold)) == [D(2010, 6, 15), D(2010, 6, 16)]  # most sentences
