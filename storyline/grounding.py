@@ -282,9 +282,11 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     status and names read from that sentence. A headline no sentence bears out, and a second
     headline on one sentence, are dropped and counted.
 
-    A sentence that places something on the calendar (a time expression that is not vague) and
-    that no headline reports becomes a mention too, with no title (the timeline names it later):
-    small models skip many of them, and they are the ones that put a story's happenings on days.
+    A sentence that no headline reports becomes a mention too, with no title (the timeline names
+    it later), if it places something on the calendar (a time expression that is not vague), or
+    if it says when only vaguely ("recently", "previously") but names who: small models skip
+    many such sentences, and they are the ones that put a story's happenings on days, or tell
+    of its earlier steps ("Witkoff, who recently met Putin in Moscow").
     """
     texts = [article.text[s.start:s.end] for s in chunk.sentences]
     found = [find_expressions(text) for text in texts]
@@ -304,12 +306,13 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
             continue
         hint = status_hint(sentence, title)
         span, when = date_sentence(sentence, hint, article.published, found[index])
-        if not title and (span.vague or not span.expression):
-            continue  # only a sentence that places something on the calendar is worth one
+        actors = names_in(sentence, article.text)
+        if not title and not (span.expression and (actors or not span.vague)):
+            continue  # see the docstring
         stats.dated_sentences_added += 0 if title else 1
         mentions.append(Mention(
             article=article.id, quote=sentence, title=title, when=when,
-            status=status_of_span(span, hint, article.published), actors=names_in(sentence, article.text), date=span,
+            status=status_of_span(span, hint, article.published), actors=actors, date=span,
             chunk=chunk.index, offset=chunk.sentences[index].start,
         ))
     return mentions

@@ -34,15 +34,16 @@ _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 # must end like a sentence, so the grammar never lets one stop mid-word. The pattern is all a
 # JSON-schema grammar converter reads of a string's constraints, and a length bound written into
 # it ({1,358}) becomes hundreds of nested grammar rules that slow every token: the length is
-# checked on validation instead, and the token limit bounds what is written.
-SENTENCE_PATTERN = r"^[^\"\\\n]+[.!?…][’”)\]]?$"
+# checked on validation instead, and the token limit bounds what is written. No "|": that is the
+# prompt's line format, never the summary's prose.
+SENTENCE_PATTERN = r"^[^\"\\\n|]+[.!?…][’”)\]]?$"
 Sentence = Annotated[str, StringConstraints(min_length=1, max_length=SENTENCE_CHARS, pattern=SENTENCE_PATTERN)]
 
 
-# The prompt's own line format ("- 18 Mar 2025: Title (happened; 2 sources)") copied into a
-# sentence: the model echoed its input instead of summarizing it.
-_ECHO = re.compile(r"[\[(](?:happened|expected|ongoing);\s*\d+\s+sources?[\])]|^\s*-\s|\(sources disagree:",
-                   re.IGNORECASE)
+# The prompt's own line format ("- 18 Mar 2025 | 2 sources | happened | Title") copied into a
+# sentence: the model echoed its input instead of summarizing it. The pipes are the prompt's,
+# never prose's.
+_ECHO = re.compile(r"\||^\s*-\s|sources disagree:", re.IGNORECASE)
 _NOT_WORD = re.compile(r"\W+")
 
 

@@ -90,13 +90,18 @@ def test_an_expression_in_a_headline_but_not_in_the_sentence_is_never_used():
 
 
 def test_a_dated_sentence_the_model_skipped_is_kept_without_a_title():
-    article, chunk = _article("Talks resumed.", "Rebels shelled the airport on Saturday.", "Aid arrived recently.")
+    article, chunk = _article("Talks resumed.", "Rebels shelled the airport on Saturday.", "Aid arrived recently.",
+                              "Envoy Witkoff recently met Putin in Moscow.", "Prices rose sharply.")
     stats = Stats()
     mentions = _ground(article, chunk, event("Talks resume", 1), stats=stats)
     assert [(m.quote, m.title) for m in mentions] == [("Talks resumed.", "Talks resume"),
-                                                      ("Rebels shelled the airport on Saturday.", "")]
+                                                      ("Rebels shelled the airport on Saturday.", ""),
+                                                      ("Envoy Witkoff recently met Putin in Moscow.", "")]
     assert mentions[1].date.start == dt.date(2025, 3, 15)
-    assert stats.dated_sentences_added == 1  # "recently" places nothing on a day: not added
+    assert (mentions[2].date.end, mentions[2].date.qualifier, mentions[2].date.expression) == (
+        PUBLISHED, "before", "recently")
+    # "Aid arrived recently." says when only vaguely and names no one; the last says no when
+    assert stats.dated_sentences_added == 2
 
 
 @pytest.mark.parametrize(("sentence", "headline", "status"), [
