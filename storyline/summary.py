@@ -34,16 +34,15 @@ _QUOTED = re.compile(r"[\"“][^\"”]*[\"”]")
 # must end like a sentence, so the grammar never lets one stop mid-word. The pattern is all a
 # JSON-schema grammar converter reads of a string's constraints, and a length bound written into
 # it ({1,358}) becomes hundreds of nested grammar rules that slow every token: the length is
-# checked on validation instead, and the token limit bounds what is written. No "|": that is the
-# prompt's line format, never the summary's prose.
-SENTENCE_PATTERN = r"^[^\"\\\n|]+[.!?…][’”)\]]?$"
-Sentence = Annotated[str, StringConstraints(min_length=1, max_length=SENTENCE_CHARS, pattern=SENTENCE_PATTERN)]
+# checked on validation instead, and the token limit bounds what is written.
+SENTENCE_PATTERN = r"^[^\"\\\n]+[.!?…][’”)\]]?$"
+Sentence = Annotated[str, StringConstraints(min_length=1, pattern=SENTENCE_PATTERN)]
 
 
-# The prompt's own line format ("- 18 Mar 2025 | 2 sources | happened | Title") copied into a
-# sentence: the model echoed its input instead of summarizing it. The pipes are the prompt's,
-# never prose's.
-_ECHO = re.compile(r"\||^\s*-\s|sources disagree:", re.IGNORECASE)
+# The prompt's own line format ("- 18 Mar 2025: Title (happened; 2 sources)") copied into a
+# sentence: the model echoed its input instead of summarizing it.
+_ECHO = re.compile(r"[\[(](?:happened|expected|ongoing);\s*\d+\s+sources?[\])]|^\s*-\s|\(sources disagree:",
+                   re.IGNORECASE)
 _NOT_WORD = re.compile(r"\W+")
 
 
@@ -53,25 +52,26 @@ class SummaryOutput(BaseModel):
     @field_validator("sentences")
     @classmethod
     def _neutral(cls, sentences: list[str]) -> list[str]:
-        """Neutral wording, no echo of the prompt's lines, each sentence once.
+        """Neutral wording, and the sentences worth keeping.
 
-        A repeated sentence (same words, whatever the case and punctuation) is dropped, not
-        refused: the rest of the summary is still good.
+        Loaded words refuse the reply (the retry says which). A sentence that copies the
+        prompt's line format, runs over SENTENCE_CHARS, or repeats another (same words, whatever
+        the case and punctuation) is dropped, not refused: a small model that writes one such
+        sentence writes it again when asked, and the rest of its summary is still good. Only a
+        reply with nothing left is refused.
         """
         text = " ".join(sentences)
         loaded = sorted({w.lower() for w in _LOADED.findall(_QUOTED.sub("", text))})
         if loaded:
             raise ValueError(f"uses loaded words in its own voice: {', '.join(loaded)}; use neutral wording")
-        echoed = [s for s in sentences if _ECHO.search(s)]
-        if echoed:
-            raise ValueError(f"copies the timeline's line format ({echoed[0][:60]!r}); write plain sentences")
         unique: dict[str, str] = {}
-        for sentence in (s.strip() for s in sentences):
+        for sentence in (s.strip() for s in sentences if len(s) <= SENTENCE_CHARS and not _ECHO.search(s)):
             key = _NOT_WORD.sub(" ", sentence.casefold()).strip()
             if key and key not in unique:
                 unique[key] = sentence
         if not unique:
-            raise ValueError("has no words")
+            raise ValueError(f"has no sentence to keep: each is over {SENTENCE_CHARS} characters, copies the "
+                             "timeline's line format or has no words; write short plain sentences")
         return list(unique.values())
 
     @property

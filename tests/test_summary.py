@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from storyline.summary import SummaryOutput
+from storyline.summary import SENTENCE_CHARS, SummaryOutput
+
+GOOD = "The Kremlin confirmed the call."
+RUN_ON = "Trump said " + "that the talks would go on, " * 14 + "and more."  # 412 characters
 
 
 def _summary(*sentences: str) -> SummaryOutput:
@@ -14,20 +17,30 @@ def _summary(*sentences: str) -> SummaryOutput:
 
 def test_whole_sentences_are_kept_and_a_repeated_one_is_dropped():
     output = _summary("Trump will speak with Putin on 18 Mar 2025.", "TRUMP will speak with Putin on 18 Mar 2025!",
-                      "The Kremlin confirmed the call.")
+                      GOOD)
     assert output.text == "Trump will speak with Putin on 18 Mar 2025. The Kremlin confirmed the call."
 
 
 @pytest.mark.parametrize("sentence", [
-    "18 Mar 2025 | 5 sources | expected | Trump speaks with Putin.",  # the prompt's line, pipes and all
+    "Mexico's threat of E coli (happened; 4 sources).",  # the prompt's line format, as a 1.5B model wrote it
     "- 18 Mar 2025: Trump speaks with Putin.",  # a list item
     "Trump speaks with Putin (sources disagree: the date).",
+    RUN_ON,
+])
+def test_a_sentence_that_echoes_the_prompt_or_runs_on_is_dropped_and_the_rest_kept(sentence):
+    assert sentence != RUN_ON or len(RUN_ON) > SENTENCE_CHARS
+    assert _summary(sentence, GOOD).sentences == [GOOD]
+    with pytest.raises(ValidationError, match="no sentence to keep"):
+        _summary(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
     "The talks broke off mid-",  # does not end like a sentence
     "Officials slammed the plan.",  # a loaded word in the summary's own voice
 ])
-def test_a_sentence_that_echoes_the_prompt_or_is_not_neutral_prose_is_refused(sentence):
+def test_a_reply_with_a_broken_or_loaded_sentence_is_refused(sentence):
     with pytest.raises(ValidationError):
-        _summary("The Kremlin confirmed the call.", sentence)
+        _summary(GOOD, sentence)
 
 
 def test_a_loaded_word_inside_a_quotation_is_the_speaker_s():
