@@ -50,23 +50,12 @@ def read_prediction(path: str | Path, text: TextChoice = "quotes",
                     undated: UndatedChoice = "leave") -> tuple[Timeline, dict[dt.date, int] | None]:
     """The first timeline in ``path`` (see ``read_timelines``) and, for a storyline result, how
     many articles report each of its days (``day_weights``)."""
-    result = _result_in(Path(path))
+    path = Path(path)
+    content = _read(path)
+    result = _result_in(content, path)
     if result is not None:
         return from_result(result, text, undated), day_weights(result, undated)
-    return read_timelines(path, text, undated)[0], None
-
-
-def _result_in(path: Path):
-    """The storyline result in ``path``, or None if the file holds timelines.jsonl lines."""
-    content = _read(path)
-    if not content.lstrip().startswith("{"):
-        return None
-    from .models import Result
-
-    try:
-        return Result.model_validate_json(content)
-    except ValueError as error:
-        raise InputError(f"{path} is not a storyline JSON result ({str(error).splitlines()[0]}).") from None
+    return _timelines_in(content, path)[0], None
 
 
 def _read(path: Path) -> str:
@@ -78,14 +67,30 @@ def _read(path: Path) -> str:
         raise InputError(f"{path} cannot be read as UTF-8 text.") from None
 
 
+def _result_in(content: str, path: Path):
+    """The storyline result ``content`` holds, or None if it holds timelines.jsonl lines."""
+    if not content.lstrip().startswith("{"):
+        return None
+    from .models import Result
+
+    try:
+        return Result.model_validate_json(content)
+    except ValueError as error:
+        raise InputError(f"{path} is not a storyline JSON result ({str(error).splitlines()[0]}).") from None
+
+
 def read_timelines(path: str | Path, text: TextChoice = "quotes", undated: UndatedChoice = "leave") -> list[Timeline]:
     """The timelines in a Timeline17 ``timelines.jsonl`` (one ``[[date, [sentence, ...]], ...]``
     per line) or in a storyline JSON result (one timeline; see ``from_result``)."""
     path = Path(path)
-    result = _result_in(path)
+    content = _read(path)
+    result = _result_in(content, path)
     if result is not None:
         return [from_result(result, text, undated)]
-    content = _read(path)
+    return _timelines_in(content, path)
+
+
+def _timelines_in(content: str, path: Path) -> list[Timeline]:
     timelines = []
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
