@@ -2,8 +2,8 @@
 articles, scored by ``storyline eval``'s measures against the journalists' gold timelines.
 
 The articles are a topic's, published within its gold timelines' date range (all of them with
-``--whole-topic``), in publication order (``--articles N`` takes the first N). Three systems see
-the same articles:
+``--whole-topic``), in publication order (``--articles N`` takes the first N, ``--skip N`` leaves
+out the first N). Three systems see the same articles:
 
 - **storyline** with a real model (default: the default model, Qwen2.5-Coder-1.5B-Instruct);
   every model result is cached (``--cache-dir``, default ``~/.cache/storyline-bench``), so a
@@ -24,7 +24,7 @@ hits are printed).
 
     python benchmarks/tls.py --topic H1N1_guardian --whole-topic
     python benchmarks/tls.py --topic bpoil_bbc --articles 60
-    python benchmarks/tls.py --topic bpoil_bbc --model qwen2.5-coder-0.5b
+    python benchmarks/tls.py --topic bpoil_bbc --skip 60 --model qwen2.5-coder-0.5b
 """
 
 from __future__ import annotations
@@ -146,6 +146,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topic", default="H1N1_guardian")
     parser.add_argument("--articles", type=int, help="the first N articles in the gold range (default: all)")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N of them (to run the rest of a "
+                        "topic, say with another model, after --articles N)")
     parser.add_argument("--whole-topic", action="store_true", help="all of the topic's articles, also those "
                         "published outside the gold range")
     parser.add_argument("--model", default=None, help="model spec (default: storyline's default model)")
@@ -158,7 +160,7 @@ def main() -> None:
     golds = read_timelines(TIMELINE17 / args.topic / "timelines.jsonl")
     first, last = min(min(g) for g in golds), max(max(g) for g in golds)
     articles = sorted((a for a in timeline17(args.topic) if args.whole_topic or first <= a.published <= last),
-                      key=lambda a: (a.published, a.id))[: args.articles]
+                      key=lambda a: (a.published, a.id))[args.skip: args.articles]
     print(f"{args.topic}: {len(articles)} articles ({articles[0].published} to {articles[-1].published}); "
           f"{len(golds)} gold timeline(s) of {', '.join(str(len(g)) for g in golds)} days")
     gold_days = max(len(g) for g in golds)

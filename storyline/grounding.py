@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from . import dates
-from .dates.finder import Found, find_expressions
+from .dates.finder import Found, about_another_happening, find_expressions
 from .extract import TITLE_CHARS, ExtractionOutput
 from .models import Article, Chunk, DateSpan, Mention, Stats, Status
 
@@ -111,6 +111,18 @@ def align(headlines: Sequence[str], sentences: Sequence[str],
 _DANGLING = frozenset("to the a an of on with and or for in at about from by that as its his her their".split())
 _WIDE = re.compile(r"[\u2e80-\U0010ffff]")
 
+OPENING_COPY_WORDS = 3
+
+
+def copies_opening(headline: str, sentence: str) -> bool:
+    """Whether a headline is only its sentence's opening words ("This follows promising talks
+    between US", "Russian Foreign Minister Sergei Lavrov"), as small models write when they do
+    not find the happening: it names nothing a reader could not read in the quote, and it is no
+    title. Folded words are compared; a headline of fewer than OPENING_COPY_WORDS words is a
+    title however it is made ("Talks resume")."""
+    words = [w.lower() for w in _WORD.findall(headline)]
+    return len(words) >= OPENING_COPY_WORDS and [w.lower() for w in _WORD.findall(sentence)][:len(words)] == words
+
 
 def clean_title(headline: str, sentence: str, limit: int) -> str:
     """A headline as shown: one line, not cut inside a word (a headline at the length limit was
@@ -171,21 +183,40 @@ def date_sentence(sentence: str, status: Status, published: dt.date | None,
 
     The first expression that resolves dates the mention: news puts the time of what a sentence
     reports beside its main verb, early ("Zelensky, in his address on Monday, blamed ..."), and
-    later ones mostly date what it refers to ("... agreements reached in February"). It is
-    resolved with the sentence's tense and the status. An expression that cannot be placed
+    later ones mostly date what it refers to ("... agreements reached in February"). One that
+    dates another happening the sentence's own is placed against ("after a Ukrainian incursion
+    last August") places it on that side (``about_another_happening``). It is resolved with the
+    sentence's tense and the status. An expression that cannot be placed
     ("April 31", or relative with no publication date) is still shown, and the mention is placed
     before or after the publication date as its status implies; so is one with no expression.
     """
     expressions = found if found is not None else find_expressions(sentence)
     unplaced: tuple[DateSpan, str] | None = None
     for expression in expressions:
-        span = dates.resolve(expression.text, published, sentence, status_tense=_TENSE_OF_STATUS[status])
+        span, shown = _read_expression(expression, sentence, status, published)
         if span.is_known:
-            return span, expression.text
-        unplaced = unplaced or (span, expression.text)
+            return span, shown
+        unplaced = unplaced or (span, shown)
     if unplaced is not None:
         return place_unresolved(unplaced[0], status, published), unplaced[1]
     return place_unresolved(DateSpan(note="no time expression in the sentence"), status, published), ""
+
+
+def _read_expression(expression: Found, sentence: str, status: Status,
+                     published: dt.date | None) -> tuple[DateSpan, str]:
+    """An expression's span and the words shown for it: placed against another happening where
+    the sentence says so (``about_another_happening``), unless that would put something done
+    after the article reporting it ("talks resumed following a pause on Tuesday", in Tuesday's
+    paper: the plain day is nearer the truth)."""
+    tense = _TENSE_OF_STATUS[status]
+    relative = about_another_happening(sentence, expression)
+    if relative is not None:
+        span = dates.resolve(relative[0], published, sentence, status_tense=tense)
+        reported_early = (status != "expected" and published is not None and span.start is not None
+                          and span.start > published)
+        if span.is_known and not reported_early:
+            return span, relative[1]
+    return dates.resolve(expression.text, published, sentence, status_tense=tense), expression.text
 
 
 def place_unresolved(span: DateSpan, status: Status, published: dt.date | None) -> DateSpan:
@@ -286,11 +317,13 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     it later), if it places something on the calendar (a time expression that is not vague), or
     if it says when only vaguely ("recently", "previously") but names who: small models skip
     many such sentences, and they are the ones that put a story's happenings on days, or tell
-    of its earlier steps ("Witkoff, who recently met Putin in Moscow").
+    of its earlier steps ("Witkoff, who recently met Putin in Moscow"). A headline that only
+    copies its sentence's opening words (``copies_opening``) is not kept as the title: the
+    happening stays, untitled, and the timeline names it later.
     """
     texts = [article.text[s.start:s.end] for s in chunk.sentences]
     found = [find_expressions(text) for text in texts]
-    titles: dict[int, str] = {}
+    titles: dict[int, str] = {}  # sentence -> its headline ("" where it only copies the opening)
     for headline, index in zip(output.headlines, align(output.headlines, texts, output.cited), strict=True):
         title = clean_title(headline, texts[index], TITLE_CHARS) if index is not None else ""
         if index is None or not title:
@@ -298,18 +331,18 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
         elif index in titles:
             stats.duplicates_dropped += 1
         else:
-            titles[index] = title
+            titles[index] = "" if copies_opening(title, texts[index]) else title
     mentions = []
     for index, sentence in enumerate(texts):
-        title = titles.get(index, "")
-        if not title and not found[index]:
+        listed, title = index in titles, titles.get(index, "")
+        if not listed and not found[index]:
             continue
         hint = status_hint(sentence, title)
         span, when = date_sentence(sentence, hint, article.published, found[index])
         actors = names_in(sentence, article.text)
-        if not title and not (span.expression and (actors or not span.vague)):
+        if not listed and not (span.expression and (actors or not span.vague)):
             continue  # see the docstring
-        stats.dated_sentences_added += 0 if title else 1
+        stats.dated_sentences_added += 0 if listed else 1
         mentions.append(Mention(
             article=article.id, quote=sentence, title=title, when=when,
             status=status_of_span(span, hint, article.published), actors=actors, date=span,

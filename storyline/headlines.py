@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from .extract import TITLE_CHARS, Title
-from .grounding import align, clean_title
+from .grounding import align, clean_title, copies_opening
 from .models import Event
 
 BATCH = 6
@@ -44,10 +44,12 @@ def sentence_of(event: Event) -> str:
 
 
 def accepted(headlines: list[str], sentences: list[str]) -> list[str | None]:
-    """Each headline if it is about its own sentence, else None."""
+    """Each headline if it is about its own sentence and more than its opening words, else None."""
     placed = align(headlines, sentences, list(range(len(sentences))))
-    return [clean_title(h, sentences[index], TITLE_CHARS) or None if place == index else None
-            for index, (h, place) in enumerate(zip(headlines, placed, strict=True))]
+    titles = [clean_title(h, sentences[index], TITLE_CHARS) if place == index else ""
+              for index, (h, place) in enumerate(zip(headlines, placed, strict=True))]
+    return [title if title and not copies_opening(title, sentence) else None
+            for title, sentence in zip(titles, sentences, strict=True)]
 
 
 def opening_words(event: Event) -> str:

@@ -16,11 +16,12 @@ MAX_SENTENCES = 6
 SUMMARY_MAX_TOKENS = MAX_SENTENCES * (SENTENCE_CHARS // 2 + 4) + 24
 """The reply's token limit: six sentences of the longest length at two characters a token
 (English runs at about four); a longer reply is handled as truncated output."""
-SUMMARY_EVENTS = 8
-"""The summary is written from at most this many events, the most reported: a small model
-summarises a short list better than a long one, and reads it faster. Given sixteen, the 1.5B
-model wrote its six sentences about the first six in date order, and never reached the story's
-main event (the seeds' Tuesday call, reported by all five articles)."""
+SUMMARY_EVENTS = 5
+"""The summary is written from at most this many events, the most reported, one sentence each:
+a small model summarises a short list better than a long one, and reads it faster. Given more
+events than sentences it writes about the first ones in date order and never reaches the later
+ones: given sixteen, or eight, the 1.5B model never reached the story's main event (the seeds'
+Tuesday call, reported by all five articles, and last in date order)."""
 
 
 # Words a neutral summary does not use in its own voice (inside quotation marks they are fine).

@@ -32,9 +32,14 @@ def is_extraction(request) -> bool:
     return "events" in request.json_schema.get("properties", {})
 
 
+def _headline(sentence: str) -> str:
+    return " ".join(sentence.split()[1:7])[:48]
+
+
 def oracle(request):
-    """A scripted stand-in for a competent model: a headline (the sentence's first words) for
-    every sentence that has a time word, and headlines for whatever the headline stage asks."""
+    """A scripted stand-in for a competent model: a headline (the sentence's words after its
+    first: a copy of its opening is no title) for every sentence that has a time word, and
+    headlines for whatever the headline stage asks."""
     from storyline.backends import GenerationRequest
 
     assert isinstance(request, GenerationRequest)
@@ -45,8 +50,8 @@ def oracle(request):
     if "same" in properties:
         return {"same": False}
     if "headlines" in properties:
-        return {"headlines": [" ".join(text.split()[:6])[:48] for _, text in _SENTENCE.findall(user)]}
-    found = [event(" ".join(text.split()[:6])[:48], int(number)) for number, text in _SENTENCE.findall(user)
+        return {"headlines": [_headline(text) for _, text in _SENTENCE.findall(user)]}
+    found = [event(_headline(text), int(number)) for number, text in _SENTENCE.findall(user)
              if _TIME_WORDS.search(text)]
     return events(*found[:properties["events"]["maxItems"]])
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import event, events
 
 from storyline.extract import ExtractionOutput
-from storyline.grounding import align, clean_title, ground, names_in, status_hint
+from storyline.grounding import align, clean_title, copies_opening, ground, names_in, status_hint
 from storyline.models import Article, Chunk, Sentence, Stats
 
 PUBLISHED = dt.date(2025, 3, 17)  # a Monday
@@ -82,6 +82,30 @@ def test_the_date_is_the_sentences_own_time_expression_resolved_against_publicat
     assert (summit.when, summit.date.start, summit.status) == ("on Friday", dt.date(2025, 3, 21), "expected")
 
 
+@pytest.mark.parametrize(("sentence", "status", "when", "start", "end", "qualifier"), [
+    # the expression dates the incursion; the reclaiming came after it
+    ("Kursk was reclaimed by Russian forces after a Ukrainian incursion last August.", "happened",
+     "after a Ukrainian incursion last August", dt.date(2024, 9, 1), None, "after"),
+    ("The vote, held before the summit on Friday, passed.", "happened", "before the summit on Friday",
+     None, dt.date(2025, 3, 13), "before"),
+    ("Talks will resume after the holiday on Friday.", "expected", "after the holiday on Friday",
+     dt.date(2025, 3, 22), None, "after"),
+    # after Monday 17 Mar is after the paper of that day: the plain day is kept
+    ("Talks resumed following a pause on Monday.", "happened", "on Monday", dt.date(2025, 3, 17),
+     dt.date(2025, 3, 17), None),
+    # a comma ends the phrase: "on Sunday" dates the meeting itself
+    ("After the talks, on Sunday the leaders met again.", "happened", "on Sunday", dt.date(2025, 3, 16),
+     dt.date(2025, 3, 16), None),
+])
+def test_an_expression_that_dates_another_happening_places_the_sentences_own_beside_it(
+        sentence, status, when, start, end, qualifier):
+    article, chunk = _article(sentence)
+    (mention,) = _ground(article, chunk, event(" ".join(sentence.split()[1:4]), 1))
+    assert (mention.when, mention.date.start, mention.date.end, mention.date.qualifier) == (
+        when, start, end, qualifier)
+    assert mention.status == status
+
+
 def test_an_expression_in_a_headline_but_not_in_the_sentence_is_never_used():
     article, chunk = _article("The minister resigned after the vote.")
     (mention,) = _ground(article, chunk, event("Minister resigns in May", 1))
@@ -102,6 +126,30 @@ def test_a_dated_sentence_the_model_skipped_is_kept_without_a_title():
         PUBLISHED, "before", "recently")
     # "Aid arrived recently." says when only vaguely and names no one; the last says no when
     assert stats.dated_sentences_added == 2
+
+
+def test_a_headline_that_only_copies_its_sentences_opening_words_is_no_title():
+    article, chunk = _article("Russian Foreign Minister Sergei Lavrov spoke to Rubio.",
+                              "Teachers in Lyon went on strike.", "Talks resumed in Geneva.")
+    stats = Stats()
+    mentions = _ground(article, chunk, event("Russian Foreign Minister Sergei Lavrov", 1),
+                       event("Teachers in Lyon went", 2), event("Talks resume", 3), stats=stats)
+    # the happenings stay (they have no time expression: only the model's listing keeps them),
+    # the copies lose their titles, a real headline keeps its own
+    assert [(m.quote[:12], m.title) for m in mentions] == [("Russian Fore", ""), ("Teachers in ", ""),
+                                                           ("Talks resume", "Talks resume")]
+    assert stats.dated_sentences_added == 0 and stats.ungrounded_dropped == 0
+
+
+@pytest.mark.parametrize(("headline", "sentence", "copies"), [
+    ("This follows promising talks between US", "This follows promising talks between US and Russia.", True),
+    ("“We want to see if", "“We want to see if we can end it,” Trump said.", True),
+    ("Talks resume", "Talks resumed in Geneva.", False),  # two words: a title however it is made
+    ("Lavrov talks with Rubio", "Lavrov spoke to Rubio on Friday.", False),
+    ("Kremlin confirms call", "The Kremlin confirmed the call.", False),
+])
+def test_copies_opening(headline, sentence, copies):
+    assert copies_opening(headline, sentence) is copies
 
 
 @pytest.mark.parametrize(("sentence", "headline", "status"), [

@@ -200,3 +200,25 @@ def find_expressions(sentence: str) -> list[Found]:
         if widest is not None:
             found.append(widest)
     return _join_ranges(sentence, found)
+
+
+_OTHER_HAPPENING = re.compile(r"\b(after|following|before|since)\s+((?:[^\s,;:.!?()\"“”]+\s+){1,5})$", re.IGNORECASE)
+"""A preposition and a few words of one clause before an expression: "after a Ukrainian
+incursion last August" dates the incursion, and what the sentence reports comes after it."""
+_READ_AS = {"following": "after"}
+
+
+def about_another_happening(sentence: str, expression: Found) -> tuple[str, str] | None:
+    """Where ``expression`` dates another happening that the sentence's own is placed against
+    ("reclaimed by Russian forces after a Ukrainian incursion last August"): the expression to
+    resolve instead ("after last August") and the words to show ("after a Ukrainian incursion
+    last August"); None if it is not so placed, or the table cannot read the whole."""
+    match = _OTHER_HAPPENING.search(sentence, 0, expression.start)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    reading = f"{_READ_AS.get(word, word)} {expression.text}"
+    if not understood(reading):
+        return None
+    return reading, sentence[match.start():expression.end]
+
