@@ -33,7 +33,7 @@ from .mentions import read_mentions, write_mentions
 from .merge import AdjudicationOutput, Adjudicator
 from .merge import merge as merge_mentions
 from .models import Article, ArticleInfo, Event, Mention, Meta, Result, Stats
-from .summary import SUMMARY_EVENTS, SUMMARY_MAX_TOKENS, SummaryOutput, event_view, select_events
+from .summary import SUMMARY_EVENTS, SUMMARY_MAX_TOKENS, SummaryOutput, event_view, select_events, summary_schema
 from .templating import PromptSet
 
 log = logging.getLogger("storyline")
@@ -336,7 +336,7 @@ class Pipeline:
             self.warn(f"The summary saw the {len(selection)} most-reported events; "
                       f"{omitted} did not fit the model's context window.")
         request = GenerationRequest(messages=messages_for(selection),
-                                    json_schema=SummaryOutput.model_json_schema(),
+                                    json_schema=summary_schema(len(selection)),
                                     max_tokens=SUMMARY_MAX_TOKENS, temperature=self.options.temperature,
                                     seed=self.options.seed)
         log.info("Writing the summary of %d events ...", len(selection))

@@ -82,6 +82,15 @@ class SummaryOutput(BaseModel):
         return " ".join(s for s in self.sentences if s)
 
 
+def summary_schema(events: int) -> dict:
+    """The reply's schema: at least one sentence per event shown (at most MAX_SENTENCES). Asked
+    for one each, the 1.5B model wrote a single sentence about the most-reported event and
+    stopped; the grammar holds it to the count, as ``headlines`` holds its headlines."""
+    schema = SummaryOutput.model_json_schema()
+    schema["properties"]["sentences"]["minItems"] = max(1, min(events, MAX_SENTENCES))
+    return schema
+
+
 def event_view(event: Event) -> dict:
     """What the summary prompt sees of an event."""
     return {

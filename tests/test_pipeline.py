@@ -34,7 +34,8 @@ def test_seed_timeline_places_the_key_events(oracle_backend, tmp_path):
     tuesday = dt.date(2025, 3, 18)
     assert (tuesday, tuesday, "day") in dated("will speak with Russian President Vladimir Putin on Tuesday")
     assert (dt.date(2025, 3, 16), dt.date(2025, 3, 16), "day") in dated("Trump also mentioned on Sunday")
-    assert (dt.date(2024, 8, 1), dt.date(2024, 8, 31), "month") in dated("Ukrainian incursion last August")
+    # "reclaimed by Russian forces after a Ukrainian incursion last August": after August 2024
+    assert (dt.date(2024, 9, 1), None, "month") in dated("Ukrainian incursion last August")
     assert (dt.date(2022, 3, 1), None, "month") in dated("under Russian control since March 2022")
     call = next(e for e in result.timeline if e.date.start == tuesday and e.sources >= 4)
     assert call.sources == 5

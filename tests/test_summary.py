@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -45,3 +47,25 @@ def test_a_reply_with_a_broken_or_loaded_sentence_is_refused(sentence):
 
 def test_a_loaded_word_inside_a_quotation_is_the_speaker_s():
     assert _summary('Lammy said Russia “slammed the door” on talks.').sentences
+
+
+def test_the_summary_is_asked_for_a_sentence_for_each_event_it_is_shown(tmp_path):
+    from conftest import SEEDS, oracle
+
+    from storyline import summarize
+    from storyline.backends.scripted import ScriptedBackend
+
+    asked = []
+
+    def responder(request):
+        if "sentences" in request.json_schema.get("properties", {}):
+            asked.append(request)
+        return oracle(request)
+
+    result = summarize([SEEDS], backend=ScriptedBackend(responder=responder), cache_dir=tmp_path)
+    (request,) = asked
+    shown = len(re.findall(r"^\d+\. .*\"$", request.messages[1][1], re.MULTILINE))  # a numbered report a line
+    assert len(result.timeline) > 5 and shown == 5  # the five most-reported events
+    assert request.json_schema["properties"]["sentences"]["minItems"] == 5
+    # the lines show reports, not "Title (happened; 2 sources)" for the model to copy
+    assert "happened;" not in request.messages[1][1]
