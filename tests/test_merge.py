@@ -347,9 +347,14 @@ _OPENING = "The mayor opened the new river bridge in Springfield on Monday after
 _FLOOD = "The river flooded parts of Springfield on Monday, closing the new bridge for hours."
 
 
+OVERRULING = MergeSettings(judge_overrules_words=True)
+"""The merge with an adjudicator that may also keep apart what the words alone would join."""
+
+
 def test_a_link_on_the_words_alone_is_the_adjudicators_to_make():
     """Two happenings told in shared words (river, bridge, Springfield, Monday) merge on the
-    words alone; with an adjudicator, it decides, because the words are not sure enough."""
+    words alone; with an adjudicator that may overrule them, it decides, because the words are
+    not sure enough. By default the adjudicator only joins: it is not asked."""
     pair = [_weakly_titled("a", _OPENING), _weakly_titled("b", _FLOOD)]
     asked = []
 
@@ -358,10 +363,11 @@ def test_a_link_on_the_words_alone_is_the_adjudicators_to_make():
         return False
 
     assert len(merge(pair)) == 1
-    assert len(merge(pair, judge)) == 2 and asked == [("a", "b")]
+    assert len(merge(pair, judge)) == 1 and asked == []
+    assert len(merge(pair, judge, settings=OVERRULING)) == 2 and asked == [("a", "b")]
     # Where titles about the quotes tell the same thing, the merge is sure: nobody is asked.
     titled = [m.model_copy(update={"title": "Mayor opens Springfield river bridge"}) for m in pair]
-    assert len(merge(titled, judge)) == 1 and len(asked) == 1
+    assert len(merge(titled, judge, settings=OVERRULING)) == 1 and len(asked) == 1
 
 
 def test_a_faint_link_on_the_words_alone_is_put_to_the_adjudicator():
@@ -380,7 +386,7 @@ def test_the_adjudicator_is_shown_only_titles_that_count():
         return True
 
     labelled = [m.model_copy(update={"title": "Council approves budget"}) for m in _unsure_pair()]
-    assert len(merge(labelled, judge)) == 1
+    assert len(merge(labelled, judge, settings=OVERRULING)) == 1
     assert seen == [("", "")]  # the label would read as a reason to merge
     assert len(merge(_unsure_pair(), judge)) == 1
     assert seen[1] == ("Mayor opens bridge", "Crossing opens downtown")
@@ -399,10 +405,10 @@ def test_two_wrong_yeses_do_not_join_two_groups():
         asked.append((first.article, second.article))
         return len(asked) <= 2
 
-    assert sorted(map(len, cluster(mentions, first_two_yes))) == [3, 3]
+    assert sorted(map(len, cluster(mentions, first_two_yes, settings=OVERRULING))) == [3, 3]
     assert len(asked) == 5  # two yeses, then three noes about other pairs across the trios
     assert len({pair for pair in asked}) == 5
-    assert sorted(map(len, cluster(mentions, lambda a, b: len(asked) > 0))) == [6]
+    assert sorted(map(len, cluster(mentions, lambda a, b: len(asked) > 0, settings=OVERRULING))) == [6]
 
 
 def test_the_adjudicator_may_join_a_report_the_words_tie_to_one_member_of_a_group():
@@ -479,8 +485,8 @@ def test_the_controls_are_reports_on_different_days_and_reports_in_the_same_word
 
     for wrong in (judge(False, False, True), judge(True, True, False)):
         with pytest.raises(UnreliableAdjudicatorError):
-            merge(story, wrong)
-    events = merge(story, judge(True, False, True))
+            merge(story, wrong, settings=OVERRULING)
+    events = merge(story, judge(True, False, True), settings=OVERRULING)
     assert sorted(e.sources for e in events) == [1, 1, 1, 2, 2, 2]
 
 

@@ -85,7 +85,8 @@ def _link(reports: list[Mention], adjudicate: Adjudicator | None,
     words_only = ~(titles.informative[first] & titles.informative[second])
     keep = values >= np.where(apart, settings.strong_text, np.where(words_only, settings.review_floor,
                                                                     settings.unsure))
-    asked = np.where(words_only, values < settings.strong_text, values < settings.same_event)
+    overruled = settings.strong_text if settings.judge_overrules_words else settings.same_event
+    asked = np.where(words_only, values < overruled, values < settings.same_event)
     adjudicate = without_untrusted_titles(adjudicate, reports, trust)
     if asked[keep].any():  # no question, no need to check the judge
         check_adjudicator(adjudicate, reports, Scorer(vectors, settings.weights), columns, (first, second), values,
