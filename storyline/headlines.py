@@ -1,13 +1,17 @@
 """Headlines for timeline events that no mention titled.
 
 Extraction keeps every sentence that places something on the calendar, whether or not the
-model listed a headline for it (``grounding``). An event made only of such sentences has no
-title yet; one call per batch of them asks the model for a headline per sentence. A headline
-must be about its own sentence (``grounding.align`` puts it back on it), else the event is named
-by its quote's opening words, as before.
+model listed a headline for it, and drops headlines that only copy a sentence's opening
+(``grounding``); the merge gives no title to an event whose titles say nothing about their
+quotes. Such events have no title yet: one call per batch of them asks the model for a headline
+per sentence. A headline must be about its own sentence (``grounding.align`` puts it back on
+it) and more than its opening words, else the event is named from its sentence
+(``quote_title``).
 """
 
 from __future__ import annotations
+
+import re
 
 from pydantic import BaseModel, Field
 
@@ -52,7 +56,30 @@ def accepted(headlines: list[str], sentences: list[str]) -> list[str | None]:
             for title, sentence in zip(titles, sentences, strict=True)]
 
 
-def opening_words(event: Event) -> str:
-    """A name for an event no headline could be had for: its first quote's opening words."""
-    words = sentence_of(event).split()
+_SPEECH = (r"(?:said|says|told|tells|added|adds|stressed|stresses|stated|states|warned|warns|wrote|writes|"
+           r"explained|insisted)")
+_SPEAKER = r"(?:the\s+)?(?P<speaker>(?:[A-Z][\w.’'-]*\s+){0,4}[A-Z][\w.’'-]*)"
+_QUOTED_SPEECH = [re.compile(rf"^[“\"](?P<words>[^”\"]+)[”\"],?\s+{_SPEAKER}\s+{_SPEECH}\b"),
+                  re.compile(rf"^[“\"](?P<words>[^”\"]+)[”\"],?\s+{_SPEECH}\s+{_SPEAKER}")]
+"""A sentence that is a quotation and who spoke it: "“We want ...,” Trump told reporters" or
+"“...,” said the Kremlin"."""
+QUOTED_WORDS = 7
+
+
+def quote_title(sentence: str) -> str:
+    """A name for an event no headline could be had for, from its sentence: a quotation is
+    named by its speaker and its first words (Trump: “We want to see if we can…”), any other
+    sentence by its opening words."""
+    for pattern in _QUOTED_SPEECH:
+        if match := pattern.match(sentence):
+            words = match.group("words").rstrip(" ,.!?").split()
+            shown = " ".join(words[:QUOTED_WORDS]) + ("…" if len(words) > QUOTED_WORDS else "")
+            speaker = re.sub(r"(?<=[a-z])\.$", "", match.group("speaker"))  # "said Peskov." ends the sentence
+            return f"{speaker}: “{shown}”"
+    words = sentence.split()
     return " ".join(words[:OPENING_WORDS]) + ("…" if len(words) > OPENING_WORDS else "")
+
+
+def opening_words(event: Event) -> str:
+    """A name for an event no headline could be had for (``quote_title`` of its first quote)."""
+    return quote_title(sentence_of(event))

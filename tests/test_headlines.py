@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from storyline.headlines import accepted
+import pytest
+
+from storyline.headlines import accepted, quote_title
 
 
 def test_a_headline_is_kept_only_if_it_is_about_its_own_sentence_and_more_than_its_opening():
@@ -15,3 +17,19 @@ def test_a_headline_is_kept_only_if_it_is_about_its_own_sentence_and_more_than_i
     assert accepted(headlines, sentences) == [None, None, "Kremlin confirms call"]
     titles = ["Weekend fighting continues", "Leavitt: Trump dedicated to peace", "Kremlin confirms call"]
     assert accepted(titles, sentences) == titles
+
+
+@pytest.mark.parametrize(("sentence", "title"), [
+    ("“We want to see if we can bring that war to an end,” Trump told reporters aboard Air Force One.",
+     "Trump: “We want to see if we can…”"),
+    ("“Sergei Lavrov and Marco Rubio agreed to remain in contact,” the Russian Foreign Ministry stated.",
+     "Russian Foreign Ministry: “Sergei Lavrov and Marco Rubio agreed to…”"),
+    ("“We never do that,” said Dmitry Peskov.", "Dmitry Peskov: “We never do that”"),
+    # no speaker named after the quotation, or no quotation: the opening twelve words
+    ("“The two presidents are going to have a really good and productive conversation this week.”",
+     "“The two presidents are going to have a really good and productive…"),
+    ("Fighting continued over the weekend, with both sides launching heavy attacks on energy sites.",
+     "Fighting continued over the weekend, with both sides launching heavy attacks on…"),
+])
+def test_an_event_no_headline_names_is_named_from_its_sentence(sentence, title):
+    assert quote_title(sentence) == title

@@ -306,8 +306,13 @@ def _judge(same: bool, asked: list[str]) -> ScriptedBackend:
 
 
 def test_the_adjudication_prompt_leaves_out_a_title_that_says_nothing():
+    from test_merge import _OPENING
+
     articles, mentions = _unsure_mentions()
-    labelled = [m.model_copy(update={"title": "Council approves budget"}) for m in mentions]
+    # a faint link on the words alone (the labels say nothing): the judge's to join
+    faint = [_OPENING, "Hundreds crossed the bridge over the river at dusk."]
+    labelled = [m.model_copy(update={"title": "Council approves budget", "quote": quote})
+                for m, quote in zip(mentions, faint, strict=True)]
     asked: list[str] = []
     Pipeline(_judge(False, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, labelled)
     assert len(asked) == 1 and "budget" not in asked[0].lower()

@@ -112,25 +112,18 @@ def _titles(mentions: list[Mention]) -> Conflict | None:
 TITLE_CANDIDATES = 8
 
 
-QUOTE_TITLE_WORDS = 12
-
-
 def _title(mentions: list[Mention], trust: Sequence[int]) -> str:
     """The most central of the most frequent titles (closest to the others), so a large
     cluster costs a bounded number of comparisons. Only the most trusted titles are candidates
-    (``trust``, one level per mention: see ``titles``); where each is unrelated to its quote or a
-    label the model gave many things, the event is named by the opening words of its first quote.
-    An event none of whose mentions has a title gets none here."""
+    (``trust``, one level per mention: see ``titles``). An event none of whose mentions has a
+    title, or only titles unrelated to their quotes or labels the model gave many things, gets
+    none here: it is named later (``headlines``)."""
     import numpy as np
 
-    first_quote = mentions[0].quote
     titled = [(m, level) for m, level in zip(mentions, trust, strict=True) if m.title]
-    if not titled:
-        return ""  # named later (``headlines``)
-    best = max(level for _, level in titled)
+    best = max((level for _, level in titled), default=UNRELATED)
     if best == UNRELATED:
-        words = first_quote.split()
-        return " ".join(words[:QUOTE_TITLE_WORDS]) + ("…" if len(words) > QUOTE_TITLE_WORDS else "")
+        return ""
     counts: dict[str, int] = {}
     for m, level in titled:
         if level == best:
