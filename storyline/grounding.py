@@ -214,8 +214,8 @@ def _read_expression(expression: Found, sentence: str, status: Status,
         span = dates.resolve(relative[0], published, sentence, status_tense=tense)
         reported_early = (status != "expected" and published is not None and span.start is not None
                           and span.start > published)
-        if span.is_known and not reported_early:
-            return span, relative[1]
+        if span.is_known and not reported_early:  # the span names the sentence's own words
+            return span.model_copy(update={"expression": relative[1]}), relative[1]
     return dates.resolve(expression.text, published, sentence, status_tense=tense), expression.text
 
 

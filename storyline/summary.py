@@ -42,10 +42,11 @@ SENTENCE_PATTERN = r"^[^\"\\\n]+[.!?…][’”)\]]?$"
 Sentence = Annotated[str, StringConstraints(min_length=1, pattern=SENTENCE_PATTERN)]
 
 
-# The prompt's own line format ("- 18 Mar 2025: Title (happened; 2 sources)") copied into a
-# sentence: the model echoed its input instead of summarizing it.
-_ECHO = re.compile(r"[\[(](?:happened|expected|ongoing);\s*\d+\s+sources?[\])]|^\s*-\s|\(sources disagree:",
-                   re.IGNORECASE)
+# The prompt's own line format ("1. 18 Mar 2025, 2 sources: ...", or in older and custom prompts
+# "- 18 Mar 2025: Title (happened; 2 sources)") copied into a sentence: the model echoed its
+# input instead of summarizing it.
+_ECHO = re.compile(r"[\[(](?:happened|expected|ongoing);\s*\d+\s+sources?[\])]|^\s*-\s|^\s*\d+\.(?:\s|$)|"
+                   r"\b\d+\s+sources?:|\(sources disagree:", re.IGNORECASE)
 _NOT_WORD = re.compile(r"\W+")
 
 

@@ -103,6 +103,7 @@ def test_an_expression_that_dates_another_happening_places_the_sentences_own_bes
     (mention,) = _ground(article, chunk, event(" ".join(sentence.split()[1:4]), 1))
     assert (mention.when, mention.date.start, mention.date.end, mention.date.qualifier) == (
         when, start, end, qualifier)
+    assert mention.date.expression == when and when in sentence  # the sentence's own words
     assert mention.status == status
 
 

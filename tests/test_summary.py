@@ -26,6 +26,8 @@ def test_whole_sentences_are_kept_and_a_repeated_one_is_dropped():
 @pytest.mark.parametrize("sentence", [
     "Mexico's threat of E coli (happened; 4 sources).",  # the prompt's line format, as a 1.5B model wrote it
     "- 18 Mar 2025: Trump speaks with Putin.",  # a list item
+    "1.",  # the numbers of the prompt's lines, as SmolLM2-135M wrote them
+    "since Mar 2022, 1 source: the plant has been under Russian control since March 2022.",
     "Trump speaks with Putin (sources disagree: the date).",
     RUN_ON,
 ])
