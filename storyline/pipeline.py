@@ -33,7 +33,15 @@ from .mentions import read_mentions, write_mentions
 from .merge import AdjudicationOutput, Adjudicator
 from .merge import merge as merge_mentions
 from .models import Article, ArticleInfo, Event, Mention, Meta, Result, Stats
-from .summary import SUMMARY_EVENTS, SUMMARY_MAX_TOKENS, SummaryOutput, event_view, select_events, summary_schema
+from .summary import (
+    SUMMARY_EVENTS,
+    SUMMARY_MAX_TOKENS,
+    SummaryOutput,
+    event_view,
+    finished_sentences,
+    select_events,
+    summary_schema,
+)
 from .templating import PromptSet
 
 log = logging.getLogger("storyline")
@@ -345,7 +353,15 @@ class Pipeline:
                 output = structured_call(backend, request, SummaryOutput, stage="summarize", stats=self.stats,
                                          prompts=self.prompts, cache=self.cache, cache_extra=self._cache_extra(),
                                          max_retries=self.options.max_retries, progress=progress)
-            except (ExtractionRetryError, TruncatedOutputError) as failure:
+            except TruncatedOutputError as failure:
+                finished = finished_sentences(failure.raw_output)
+                if finished is None:
+                    self.warn(f"No summary: {failure}")
+                    return ""
+                self.warn(f"The summary ran past its token limit; the {len(finished.sentences)} sentence(s) "
+                          "it had finished are kept.")
+                return finished.text
+            except ExtractionRetryError as failure:
                 self.warn(f"No summary: {failure}")
                 return ""
         return output.text

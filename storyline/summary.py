@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 
 from .dates import format_span
 from .models import Event
@@ -81,6 +82,39 @@ class SummaryOutput(BaseModel):
     @property
     def text(self) -> str:
         return " ".join(s for s in self.sentences if s)
+
+
+_BETWEEN_ITEMS = re.compile(r"\s*,?\s*")
+
+
+def finished_sentences(raw: str) -> SummaryOutput | None:
+    """The sentences a reply cut off by the token limit had finished, validated as a summary, or
+    None if it had finished none worth keeping.
+
+    The grammar lets a sentence run on (its length is checked only on validation, see
+    SENTENCE_PATTERN): a small model that writes one sentence without end hits the token limit
+    with its first sentences whole, and those are still a summary. Each finished item of the
+    ``sentences`` list is read as JSON; reading stops at the first that is not a whole string.
+    """
+    start = raw.find("[")
+    if start < 0:
+        return None
+    decoder = json.JSONDecoder()
+    sentences: list[str] = []
+    position = start + 1
+    while len(sentences) < MAX_SENTENCES:
+        position = _BETWEEN_ITEMS.match(raw, position).end()  # type: ignore[union-attr]
+        try:
+            sentence, position = decoder.raw_decode(raw, position)
+        except json.JSONDecodeError:
+            break
+        if not isinstance(sentence, str):
+            break
+        sentences.append(sentence)
+    try:
+        return SummaryOutput.model_validate({"sentences": sentences})
+    except ValidationError:
+        return None
 
 
 def summary_schema(events: int) -> dict:

@@ -71,3 +71,40 @@ def test_the_summary_is_asked_for_a_sentence_for_each_event_it_is_shown(tmp_path
     assert request.json_schema["properties"]["sentences"]["minItems"] == 5
     # the lines show reports, not "Title (happened; 2 sources)" for the model to copy
     assert "happened;" not in request.messages[1][1]
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    ('{"sentences": ["The Kremlin confirmed the call.", "Trump spoke with Putin.", "Talks went on and on',
+     ["The Kremlin confirmed the call.", "Trump spoke with Putin."]),
+    ('{"sentences":["The Kremlin confirmed the call."  ,  "Trump', ["The Kremlin confirmed the call."]),
+    ('{"sentences": ["The talks broke off mid-"', None),  # finished, but not a sentence
+    ('{"sentences": ["Talks went on and on', None),
+    ('{"senten', None),
+])
+def test_a_cut_off_summary_keeps_the_sentences_it_had_finished(raw, kept):
+    from storyline.summary import finished_sentences
+
+    finished = finished_sentences(raw)
+    assert (finished.sentences if finished else None) == kept
+
+
+def test_a_summary_cut_off_by_its_token_limit_keeps_its_finished_sentences(tmp_path):
+    from conftest import SEEDS, oracle
+
+    from storyline import summarize
+    from storyline.backends import Generation
+    from storyline.backends.scripted import ScriptedBackend
+
+    cut = '{"sentences": ["The Kremlin confirmed the call.", "Trump said that the talks would go on, and on, and'
+
+    class RunsOn(ScriptedBackend):
+        def generate(self, request, progress=None):
+            generation = super().generate(request)
+            if "sentences" not in request.json_schema.get("properties", {}):
+                return generation
+            return Generation(text=cut, completion_tokens=request.max_tokens, finish_reason="length")
+
+    result = summarize([SEEDS], backend=RunsOn(responder=oracle), cache_dir=tmp_path)
+    assert result.summary == "The Kremlin confirmed the call."
+    assert any("token limit" in w and "1 sentence" in w for w in result.meta.warnings)
+    assert len(result.timeline) > 5  # the timeline is there as before
