@@ -16,7 +16,7 @@ import re
 from pydantic import BaseModel, Field
 
 from .extract import TITLE_CHARS, Title
-from .grounding import align, clean_title, copies_opening
+from .grounding import align, clean_title, content_keys, copies_opening
 from .models import Event
 
 BATCH = 6
@@ -47,13 +47,30 @@ def sentence_of(event: Event) -> str:
     return event.mentions[0].quote
 
 
+_CAPITALISED_WORD = re.compile(r"\b[A-Z][\w’'.-]*")
+
+
+def names_elsewhere(headline: str, sentence: str) -> list[str]:
+    """The capitalised words of a headline that its sentence does not write (folded as
+    ``grounding.content_keys`` folds words, so "Zelenskiy" is "Zelensky" and "Russian" is
+    "Russia").
+
+    The headline stage sees each sentence alone, so a name the sentence does not write is a
+    guess: where the sentence says "he" or "they", the 1.5B model put the wrong people in
+    ("Zelensky clashes with Putin" for "he [Trump] clashed with Zelensky")."""
+    written = set(content_keys(sentence.replace(".", "")))
+    return [word for word in _CAPITALISED_WORD.findall(headline)
+            if (keys := content_keys(word.replace(".", ""))) and not set(keys) <= written]
+
+
 def accepted(headlines: list[str], sentences: list[str]) -> list[str | None]:
-    """Each headline if it is about its own sentence and more than its opening words, else None."""
+    """Each headline if it is about its own sentence, more than its opening words, and names no
+    one its sentence does not (``names_elsewhere``), else None."""
     placed = align(headlines, sentences, list(range(len(sentences))))
     titles = [clean_title(h, sentences[index], TITLE_CHARS) if place == index else ""
               for index, (h, place) in enumerate(zip(headlines, placed, strict=True))]
-    return [title if title and not copies_opening(title, sentence) else None
-            for title, sentence in zip(titles, sentences, strict=True)]
+    return [title if title and not copies_opening(title, sentence) and not names_elsewhere(title, sentence)
+            else None for title, sentence in zip(titles, sentences, strict=True)]
 
 
 _SPEECH = (r"(?:said|says|told|tells|added|adds|stressed|stresses|stated|states|warned|warns|wrote|writes|"
