@@ -48,6 +48,21 @@ def test_reports_of_one_event_in_different_words_merge():
     assert b in event.mentions and event.sources == 2
 
 
+
+def test_titles_about_different_people_are_no_evidence_of_one_event():
+    """The 1.5B model's titles for two sentences of one article: two words of three shared, but
+    the titles name different people (a name both titles write still counts, spelt either way)."""
+    leavitt = _mention("004", "When asked about the discussion topics, Leavitt confirmed that Trump would address a "
+                       "power plant located on the Russia-Ukraine border.", "Leavitt confirms ceasefire")
+    kyiv = _mention("004", "Following lengthy talks, Ukraine confirmed its willingness to accept the proposal.",
+                    "Ukraine confirms ceasefire", offset=100)
+    accepted = _mention("001", "Trump is seeking Putin’s support for a 30-day ceasefire proposal that Ukraine recently "
+                        "accepted.", "Ukrainian accepts ceasefire")
+    story = [m for _, m in PAIRS[:10]]
+    events = [e.mentions for e in merge([leavitt, kyiv, accepted, *story])
+              if leavitt in e.mentions or kyiv in e.mentions]
+    assert sorted(map(len, events)) == [1, 2] and [leavitt] in events
+
 def test_different_days_never_chain_into_one_event():
     monday = _mention("a", "The city council voted on the budget after a long debate.", "Council votes on budget",
                       date=_day(dt.date(2025, 3, 17)))

@@ -143,6 +143,7 @@ class Vectors:
                  "names": (np.concatenate((quote_names[0], actors[0])), np.concatenate((quote_names[1], actors[1]))),
                  "numbers": entries(quotes, number)}
         self.title_words = self.matrix(kinds["titles"])
+        self.title_names = self._title_names(quotes, titles)
         self.copied_title = _copied_titles(quotes, titles)
         self.grounded = self._grounded(kinds["quotes"], kinds["titles"])
         self._weigh(kinds)
@@ -158,6 +159,23 @@ class Vectors:
         quote, title = ((rows, prefix[ids]) for rows, ids in (quote_words, title_words))
         shared = self.matrix(quote, width=len(keys)).multiply(self.matrix(title, width=len(keys)))
         return np.asarray(shared.getnnz(axis=1) > 0)
+
+    def _title_names(self, quotes: _Tokens, titles: _Tokens):
+        """Each title's names, as binary rows over their first five letters ("Zelensky" and
+        "Zelenskiy", "Ukraine" and "Ukrainian" agree): its capitalised words that some quote also
+        writes capitalised after a lower-case word (a name, not a sentence's first word)."""
+        import numpy as np
+
+        words = np.array([w[:1].isupper() and len(w) > 1 and w.lower() not in _STOPWORDS for w in quotes.distinct],
+                         dtype=bool)
+        lower_case = np.array([w[:1].islower() for w in quotes.distinct], dtype=bool)
+        inside = words[quotes.codes[1:]] & lower_case[quotes.codes[:-1]]
+        named = {quotes.distinct[code][:5].lower() for code in set(quotes.codes[1:][inside].tolist())}
+        keys: dict[str, int] = {}
+        table = np.array([keys.setdefault(w[:5].lower(), len(keys)) if w[:5].lower() in named and w[:1].isupper()
+                          else -1 for w in titles.distinct], dtype=np.int64)
+        found = table[titles.codes]
+        return self.matrix((titles.rows[found >= 0], found[found >= 0]), width=len(keys))
 
     def title_keys(self):
         """One key per mention for the set of its title's words (a hash of the sorted word ids),
