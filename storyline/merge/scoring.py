@@ -67,7 +67,6 @@ class Scorer:
         score = evidence + title_weight * title_similarity - weights.status_clash * status_clash
         return score / (weights.content + title_weight)
 
-
     def _names_clash(self, first, second):
         """Whether the two titles each name someone and share no name: "Leavitt confirms
         ceasefire" and "Ukraine confirms ceasefire" share two words of three but are about
