@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,17 +122,41 @@ def from_result(result, text: TextChoice = "quotes", undated: UndatedChoice = "l
     """A storyline result as a timeline: each event placed on a single day stands on that day
     by its first quote, its title, or both; events of a longer or vaguer span are left out (a
     timeline's entries are days), unless ``undated`` says where those with no time expression
-    stand (see ``_day_of``). The most-reported events come first on each day."""
-    timeline: Timeline = {}
-    ranked = sorted(result.timeline, key=lambda e: -e.sources)
-    for event in ranked:
+    stand (see ``_day_of``). Each day's events are in ``_day_order``."""
+    on_day: dict[dt.date, list] = {}
+    for event in result.timeline:
         day = _day_of(event.date, undated)
-        if day is None:
-            continue
-        parts = {"titles": [event.title], "quotes": [event.mentions[0].quote] if event.mentions else [],
-                 "both": [event.title] + ([event.mentions[0].quote] if event.mentions else [])}[text]
-        timeline.setdefault(day, []).extend(parts)
+        if day is not None:
+            on_day.setdefault(day, []).append(event)
+    timeline: Timeline = {}
+    for day in sorted(on_day):
+        for event in _day_order(on_day[day]):
+            quote = [event.mentions[0].quote] if event.mentions else []
+            timeline.setdefault(day, []).extend(
+                {"titles": [event.title], "quotes": quote, "both": [event.title, *quote]}[text])
     return timeline
+
+
+def _day_order(events: list) -> list:
+    """The most-reported events first; among those reported equally, the one whose reports share
+    most words with the day's other events first: the day's main news rather than a detail one
+    article dates to it (DATEWISE likewise takes the sentence nearest its day's centroid).
+
+    Closeness is the cosine of word counts (``content_keys``); the order among events equally
+    close is the timeline's."""
+    from .grounding import content_keys
+
+    words = [Counter(k for mention in event.mentions for k in content_keys(mention.quote)) for event in events]
+    everything = sum(words, Counter())
+
+    def closeness(i: int) -> float:
+        others = everything - words[i]
+        shared = sum(count * others[key] for key, count in words[i].items())
+        norms = math.sqrt(sum(c * c for c in words[i].values()) * sum(c * c for c in others.values()))
+        return shared / norms if norms else 0.0
+
+    order = sorted(range(len(events)), key=lambda i: (-events[i].sources, -closeness(i)))
+    return [events[i] for i in order]
 
 
 def day_weights(result, undated: UndatedChoice = "leave") -> dict[dt.date, int]:

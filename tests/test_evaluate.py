@@ -169,3 +169,27 @@ def test_the_protocol_keeps_the_days_most_articles_report():
     predicted = from_result(result)
     assert list(limit_to(predicted, gold, day_weights(result))) == [D(2010, 6, 16), D(2010, 6, 17)]
     assert list(limit_to(predicted, gold)) == [D(2010, 6, 15), D(2010, 6, 16)]  # most sentences
+
+
+def test_among_equally_reported_events_a_day_leads_with_the_one_like_its_other_reports():
+    """Two reports of a cap on 4 June, then two single reports: a detail no other report shares a
+    word with comes before a second report about the cap in the result, and after it on the day."""
+    from storyline.evaluate import from_result
+    from storyline.models import DateSpan, Event, Mention, Result
+
+    day = D(2010, 6, 4)
+
+    def event(name: str, quotes: list[str]) -> Event:
+        return Event(id=name, title=name, date=DateSpan(start=day, end=day, precision="day"),
+                     mentions=[Mention(article=f"a{n}", quote=q, title=name) for n, q in enumerate(quotes)],
+                     sources=len(quotes))
+
+    cap = "BP places a cap on the leaking well."
+    detail = "Shares in a Norwegian shipping firm rose sharply."
+    holds = "Engineers say the cap on the leaking well holds."
+    result = Result(articles=[], summary="", timeline=[
+        event("cap", [cap, "A cap now sits on the leaking BP well."]), event("detail", [detail]),
+        event("holds", [holds]),
+    ])
+    assert from_result(result) == {day: [cap, holds, detail]}
+    assert from_result(result, "titles") == {day: ["cap", "holds", "detail"]}
