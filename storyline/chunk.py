@@ -68,7 +68,26 @@ def split_sentences(text: str, skipped: list[tuple[int, int]] | None = None) -> 
                     sentences.append(Sentence(start=first, end=first + len(stripped)))
             if cursor >= len(content):
                 break
-    return sentences
+    return _join_introduced_quotations(text, sentences)
+
+
+_OPENING_QUOTE = "\"“‘'«„"
+
+
+def _join_introduced_quotations(text: str, sentences: list[Sentence]) -> list[Sentence]:
+    """A line that ends with a colon and the quotation opening the next line are one sentence
+    ("Trump stated:" / "“I think we’ll be talking about land…”"): the line says who speaks and
+    the quotation what was said, and neither reports the happening alone. The joined sentence
+    holds the line break; only the quotation's first sentence joins."""
+    joined: list[Sentence] = []
+    for sentence in sentences:
+        if joined and text[joined[-1].end - 1] == ":" and text[sentence.start] in _OPENING_QUOTE:
+            between = text[joined[-1].end:sentence.start]
+            if between.count("\n") == 1 and not between.strip():
+                joined[-1] = Sentence(start=joined[-1].start, end=sentence.end)
+                continue
+        joined.append(sentence)
+    return joined
 
 
 HEADING_WORDS = 12

@@ -110,8 +110,11 @@ class NumberedSentence(NamedTuple):
 
 
 def numbered_sentences(article: Article, chunk: Chunk) -> list[NumberedSentence]:
+    """The chunk's sentences, one line each (a sentence that introduces a quotation on the next
+    line holds a line break; see ``chunk.split_sentences``)."""
     text = article.text
-    return [NumberedSentence(n, text[s.start : s.end]) for n, s in enumerate(chunk.sentences, start=1)]
+    return [NumberedSentence(n, text[s.start : s.end].replace("\n", " "))
+            for n, s in enumerate(chunk.sentences, start=1)]
 
 
 def article_view(article: Article) -> dict:

@@ -198,3 +198,12 @@ def test_a_sentence_that_cannot_fit_is_a_clear_error(llama_backend):
     planner = Planner(PromptSet(), Overcounting(llama_backend, limit=0), margin_tokens=10**6)
     with pytest.raises(InputError, match=r"one\.txt.*does not fit.*--ctx"):
         planner.plan([article])
+
+
+def test_a_line_ending_in_a_colon_and_the_quotation_below_it_are_one_sentence():
+    text = ("During a conversation aboard Air Force One, Trump stated:\n“I think we’ll be talking about land.” "
+            "He then flew to Washington.\nThe list:\n- one item\nHe said:\n\n“Later.”")
+    sentences = [text[s.start : s.end] for s in split_sentences(text)]
+    assert sentences == [
+        "During a conversation aboard Air Force One, Trump stated:\n“I think we’ll be talking about land.”",
+        "He then flew to Washington.", "The list:", "- one item", "He said:", "“Later.”"]
