@@ -28,13 +28,16 @@ from .templating import PromptSet
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 48
-TOKENS_PER_EVENT = 120
-"""A chunk of N tokens may list at most N / TOKENS_PER_EVENT happenings (about one in five news
-sentences), so a reply writes about one token for every ten it reads (a headline and its number
+TOKENS_PER_EVENT = 80
+"""A chunk of N tokens may list at most N / TOKENS_PER_EVENT happenings (about one in three news
+sentences), so a reply writes about one token for every seven it reads (a headline and its number
 take ten to twelve). News sentences mostly add detail to a happening already told, and a small
 model left free lists one happening per sentence (or runs on in a loop), writing a token for each
 token read. Sentences that place something on the calendar are kept whether or not the model
-lists them (``grounding``), so the cap costs the timeline no dates."""
+lists them (``grounding``), so the cap costs the timeline no dates; it costs it undated
+happenings. At one in five (120 tokens) the 1.5B model filled the cap of the seeds' longest
+article and left out reactions a reader expects (Kallas's, Zelensky's); at one in three it listed
+them, writing about 40% more (see ``models/README.md``)."""
 MAX_EVENTS = 16
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_CHARS)]

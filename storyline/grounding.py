@@ -124,6 +124,21 @@ def copies_opening(headline: str, sentence: str) -> bool:
     return len(words) >= OPENING_COPY_WORDS and [w.lower() for w in _WORD.findall(sentence)][:len(words)] == words
 
 
+_WANTS_OBJECT = frozenset("""
+say says said tell tells told confirm confirms confirmed claim claims claimed state states stated announce
+announces announced reveal reveals revealed warn warns warned insist insists insisted include includes add
+adds urge urges must will would could should can may is are was were has have had
+""".split())
+
+
+def unfinished(title: str) -> bool:
+    """Whether a headline stops before saying what ("EU foreign policy chief says", "Russia insists
+    ceasefire must include"): its last word is a verb that needs what follows it. Like a copy of
+    the opening words, it is no title: the happening stays, and the timeline names it later."""
+    words = title.split()
+    return len(words) > 1 and words[-1].lower().strip(".,;:!?") in _WANTS_OBJECT
+
+
 def clean_title(headline: str, sentence: str, limit: int) -> str:
     """A headline as shown: one line, not cut inside a word (a headline at the length limit was
     cut by it: its last word goes), no trailing ellipsis or dangling "to"/"the", and no
@@ -163,6 +178,23 @@ def status_hint(sentence: str, headline: str) -> Status:
     if markers:
         return min(markers)[1]  # type: ignore[return-value]
     return "expected" if _PLAN_HEADLINE.search(headline) else "happened"
+
+
+_QUOTATION = re.compile(r"“[^”]*(?:”|$)|\"[^\"]*(?:\"|$)")
+
+
+def quotation_dated(sentence: str, found: Sequence[Found]) -> str | None:
+    """The quotation holding the sentence's first time expression, if the sentence also has words
+    of its own: "Witkoff told CNN: “The presidents are going to have a conversation this week.”"
+    dates the conversation, so the quotation's tense, not the telling's, says whether what is
+    dated is done or to come."""
+    if not found:
+        return None
+    for quotation in _QUOTATION.finditer(sentence):
+        if quotation.start() <= found[0].start < quotation.end():
+            rest = sentence[:quotation.start()] + sentence[quotation.end():]
+            return quotation.group() if re.search(r"[^\W\d_]{2}", rest) else None
+    return None
 
 
 def status_of_span(span: DateSpan, hint: Status, published: dt.date | None) -> Status:
@@ -318,8 +350,9 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     if it says when only vaguely ("recently", "previously") but names who: small models skip
     many such sentences, and they are the ones that put a story's happenings on days, or tell
     of its earlier steps ("Witkoff, who recently met Putin in Moscow"). A headline that only
-    copies its sentence's opening words (``copies_opening``) is not kept as the title: the
-    happening stays, untitled, and the timeline names it later.
+    copies its sentence's opening words (``copies_opening``) or stops before saying what
+    (``unfinished``) is not kept as the title: the happening stays, untitled, and the timeline
+    names it later.
     """
     texts = [article.text[s.start:s.end] for s in chunk.sentences]
     found = [find_expressions(text) for text in texts]
@@ -331,13 +364,13 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
         elif index in titles:
             stats.duplicates_dropped += 1
         else:
-            titles[index] = "" if copies_opening(title, texts[index]) else title
+            titles[index] = "" if copies_opening(title, texts[index]) or unfinished(title) else title
     mentions = []
     for index, sentence in enumerate(texts):
         listed, title = index in titles, titles.get(index, "")
         if not listed and not found[index]:
             continue
-        hint = status_hint(sentence, title)
+        hint = status_hint(quotation_dated(sentence, found[index]) or sentence, title)
         span, when = date_sentence(sentence, hint, article.published, found[index])
         actors = names_in(sentence, article.text)
         if not listed and not (span.expression and (actors or not span.vague)):

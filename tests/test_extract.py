@@ -34,8 +34,8 @@ def test_schema_forbids_sentence_numbers_outside_the_chunk_and_caps_the_events()
     assert events_schema["maxItems"] == 3
 
 
-def test_a_chunk_may_list_one_event_for_every_hundred_and_twenty_tokens():
-    assert [max_events(tokens) for tokens in (1, 120, 121, 600, 10_000)] == [1, 1, 2, 5, 16]
+def test_a_chunk_may_list_one_event_for_every_eighty_tokens():
+    assert [max_events(tokens) for tokens in (1, 80, 81, 600, 10_000)] == [1, 1, 2, 8, 16]
 
 
 def test_the_request_caps_the_events_by_the_chunks_tokens(seed_call):

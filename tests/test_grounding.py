@@ -8,7 +8,7 @@ import pytest
 from conftest import event, events
 
 from storyline.extract import ExtractionOutput
-from storyline.grounding import align, clean_title, copies_opening, ground, names_in, status_hint
+from storyline.grounding import align, clean_title, copies_opening, ground, names_in, status_hint, unfinished
 from storyline.models import Article, Chunk, Sentence, Stats
 
 PUBLISHED = dt.date(2025, 3, 17)  # a Monday
@@ -153,6 +153,25 @@ def test_copies_opening(headline, sentence, copies):
     assert copies_opening(headline, sentence) is copies
 
 
+@pytest.mark.parametrize(("headline", "unfinished_"), [
+    ("European Union's foreign policy chief says", True),
+    ("Russia insists ceasefire must include", True),
+    ("Russia's Deputy Foreign Minister confirms", True),
+    ("Kremlin confirms call", False),
+    ("Lammy demands ceasefire", False),
+    ("Peskov says", True),
+    ("Says", False),  # one word: nothing to judge by
+])
+def test_a_headline_that_stops_before_saying_what_is_unfinished(headline, unfinished_):
+    assert unfinished(headline) is unfinished_
+
+
+def test_an_unfinished_headline_is_no_title_but_its_happening_stays():
+    article, chunk = _article("EU foreign policy chief Kaja Kallas dismissed Russia's conditions.", "Talks resumed.")
+    kallas, talks = _ground(article, chunk, event("EU foreign policy chief says", 1), event("Talks resume", 2))
+    assert (kallas.title, talks.title) == ("", "Talks resume")
+
+
 @pytest.mark.parametrize(("sentence", "headline", "status"), [
     ("The council will vote on taxes.", "Council votes", "expected"),
     ("Ministers approved the plan.", "Plan approved", "happened"),
@@ -198,3 +217,21 @@ def test_a_word_that_only_starts_a_sentence_is_a_name_if_the_article_writes_it_s
 def test_titles_are_not_shown_cut_or_in_a_script_the_sentence_lacks(headline, title):
     assert len("Trump reveals discussions about dividing certain") == 48
     assert clean_title(headline, "Trump said he would talk to Putin.", 48) == title
+
+
+def test_a_time_expression_in_a_quotation_takes_the_quotations_tense():
+    """The telling is done, the conversation the quotation dates is to come; a sentence all
+    quotation, or an expression outside the quotation, reads the sentence's own first marker."""
+    article, chunk = _article(
+        "Witkoff told CNN:\n“The two presidents are going to have a productive conversation this week.”",
+        "“Talks will go on,” Rubio said on Friday.",
+        "“The presidents will talk on Friday.”",
+        "Officials said the flights “resumed on Sunday”.",
+    )
+    told, said, quoted, resumed = _ground(article, chunk, event("Witkoff tells CNN", 1), event("Rubio says", 2),
+                                          event("Presidents to talk", 3), event("Flights resume", 4))
+    assert (told.when, told.status, told.date.start, told.date.end) == (
+        "this week", "expected", dt.date(2025, 3, 17), dt.date(2025, 3, 23))
+    assert (said.when, said.status, said.date.start) == ("on Friday", "happened", dt.date(2025, 3, 14))
+    assert (quoted.status, quoted.date.start) == ("expected", dt.date(2025, 3, 21))
+    assert (resumed.status, resumed.date.start) == ("happened", dt.date(2025, 3, 16))
