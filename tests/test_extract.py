@@ -40,7 +40,7 @@ def test_a_chunk_may_list_one_event_for_every_eighty_tokens():
 
 def test_the_request_caps_the_events_by_the_chunks_tokens(seed_call):
     _, call = seed_call
-    expected = -(-call.chunk.token_count // 120)  # ceiling, computed here
+    expected = -(-call.chunk.token_count // 80)  # ceiling, computed here
     assert call.request.json_schema["properties"]["events"]["maxItems"] == expected
 
 
