@@ -227,6 +227,11 @@ def test_detect_tense(context, tense):
     (resolve("until March", MON), "until 31 Mar 2025"),
     (resolve("the 21st century", MON), "21st century"),
     (resolve("before Christmas 2024", None), "before 24 Dec 2024"),
+    # before or after a whole month, year or decade names it, not the day next to it
+    (resolve("after last August", MON, "reclaimed after a Ukrainian incursion last August"), "after Aug 2024"),
+    (resolve("before March 2025", MON, "It ended before March 2025."), "before Mar 2025"),
+    (resolve("after 2020", MON, "It grew after 2020."), "after 2020"),
+    (resolve("after the 1990s", MON, "It grew after the 1990s."), "after 1990s"),
 ])
 def test_format_span_shows_precision(span, text):
     assert format_span(span) == text

@@ -90,10 +90,14 @@ def format_span(span: DateSpan) -> str:
     if not span.is_known:
         return "undated"
     vague = f" ({span.expression})" if span.vague and span.expression else ""
+    whole = span.precision in (Precision.month, Precision.year, Precision.decade)
     if span.qualifier == "before" and span.end:
-        return f"before {format_day(span.end)}{vague}"
+        # before a whole month or year ends the day before it: show the month ("before Mar 2025")
+        shown = _period(span.end + dt.timedelta(days=1), span.precision) if whole else format_day(span.end)
+        return f"before {shown}{vague}"
     if span.qualifier == "after" and span.start:
-        return f"after {format_day(span.start)}{vague}"
+        shown = _period(span.start - dt.timedelta(days=1), span.precision) if whole else format_day(span.start)
+        return f"after {shown}{vague}"
     if span.qualifier == "since" and span.start:
         if span.precision in (Precision.month, Precision.year, Precision.decade):
             return "since " + _unit(span.start, span.precision)
@@ -101,6 +105,11 @@ def format_span(span: DateSpan) -> str:
     if span.qualifier in ("by", "until") and span.end:
         return f"{span.qualifier} {format_day(span.end)}"
     return _closed(span)
+
+
+def _period(day: dt.date, precision: Precision) -> str:
+    """The month, year or decade that holds ``day``."""
+    return _unit(dt.date(day.year // 10 * 10, 1, 1) if precision == Precision.decade else day, precision)
 
 
 def _unit(start: dt.date, precision: Precision) -> str:
