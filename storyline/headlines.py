@@ -12,23 +12,29 @@ it) and more than its opening words, else the event is named from its sentence
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
-from .extract import TITLE_CHARS, Title
-from .grounding import align, clean_title, content_keys, copies_opening
+from .grounding import align, clean_title, content_keys, copies_opening, unfinished
 from .models import Event
 
 BATCH = 6
 """Events named per call: enough to share the instructions, few enough for a small model to
 keep each headline on its own sentence."""
 OPENING_WORDS = 12
+HEADLINE_CHARS = 64
+"""Longer than an extraction headline may be (``extract.TITLE_CHARS``): at 48 characters the
+grammar ended the 1.5B model's headlines mid-thought ("EU foreign policy chief says Russia is
+not"). These headlines name events already merged, so their length cannot sway the merge, where
+long titles full of names and roles join reports of different happenings."""
+Headline = Annotated[str, StringConstraints(min_length=1, max_length=HEADLINE_CHARS)]
 
 
 class HeadlineOutput(BaseModel):
     """The model's reply: ``{"headlines": ["...", ...]}``, one per sentence, in order."""
 
-    headlines: list[Title] = Field(min_length=1)
+    headlines: list[Headline] = Field(min_length=1)
 
 
 def headline_schema(count: int) -> dict:
@@ -64,13 +70,15 @@ def names_elsewhere(headline: str, sentence: str) -> list[str]:
 
 
 def accepted(headlines: list[str], sentences: list[str]) -> list[str | None]:
-    """Each headline if it is about its own sentence, more than its opening words, and names no
-    one its sentence does not (``names_elsewhere``), else None."""
+    """Each headline if it is about its own sentence, more than its opening words, finished
+    (``grounding.unfinished``), and names no one its sentence does not (``names_elsewhere``),
+    else None."""
     placed = align(headlines, sentences, list(range(len(sentences))))
-    titles = [clean_title(h, sentences[index], TITLE_CHARS) if place == index else ""
+    titles = [clean_title(h, sentences[index], HEADLINE_CHARS) if place == index else ""
               for index, (h, place) in enumerate(zip(headlines, placed, strict=True))]
-    return [title if title and not copies_opening(title, sentence) and not names_elsewhere(title, sentence)
-            else None for title, sentence in zip(titles, sentences, strict=True)]
+    return [title if title and not copies_opening(title, sentence) and not unfinished(title)
+            and not names_elsewhere(title, sentence) else None
+            for title, sentence in zip(titles, sentences, strict=True)]
 
 
 _SPEECH = (r"(?:said|says|told|tells|added|adds|stressed|stresses|stated|states|warned|warns|wrote|writes|"

@@ -17,6 +17,8 @@ def test_a_headline_is_kept_only_if_it_is_about_its_own_sentence_and_more_than_i
     assert accepted(headlines, sentences) == [None, None, "Kremlin confirms call"]
     titles = ["Weekend fighting continues", "Leavitt: Trump dedicated to peace", "Kremlin confirms call"]
     assert accepted(titles, sentences) == titles
+    unfinished = ["Weekend fighting continues", "Leavitt says Trump is", "Kremlin confirms call"]
+    assert accepted(unfinished, sentences) == ["Weekend fighting continues", None, "Kremlin confirms call"]
 
 
 @pytest.mark.parametrize(("sentence", "title"), [
@@ -51,3 +53,12 @@ def test_a_headline_that_names_someone_its_sentence_does_not_is_refused():
     ]
     headlines, sentences, kept = (list(column) for column in zip(*cases, strict=True))
     assert accepted(headlines, sentences) == [h if k else None for h, k in zip(headlines, kept, strict=True)]
+
+
+def test_a_headline_longer_than_an_extraction_headline_is_kept_whole():
+    from storyline.headlines import HeadlineOutput, accepted
+
+    sentence = "Ukraine’s President Volodymyr Zelenskiy has said that Ukraine’s sovereignty is non-negotiable."
+    headline = "Zelenskiy says Ukraine's sovereignty is non-negotiable"  # 54 characters
+    reply = HeadlineOutput.model_validate_json(f'{{"headlines": ["{headline}"]}}')
+    assert accepted(reply.headlines, [sentence]) == [headline]
