@@ -62,26 +62,38 @@ class SummaryOutput(BaseModel):
         Loaded words refuse the reply (the retry says which). A sentence that copies the
         prompt's line format, runs over SENTENCE_CHARS, or repeats another (same words, whatever
         the case and punctuation) is dropped, not refused: a small model that writes one such
-        sentence writes it again when asked, and the rest of its summary is still good. Only a
+        sentence writes it again when asked, and the rest of its summary is still good. An item
+        over SENTENCE_CHARS that holds several sentences is read as those sentences first: on
+        60 BP oil spill articles the 1.5B model wrote its whole summary into each item. Only a
         reply with nothing left is refused.
         """
         text = " ".join(sentences)
         loaded = sorted({w.lower() for w in _LOADED.findall(_QUOTED.sub("", text))})
         if loaded:
             raise ValueError(f"uses loaded words in its own voice: {', '.join(loaded)}; use neutral wording")
+        pieces = [piece for s in sentences for piece in _sentences_in(s)]
         unique: dict[str, str] = {}
-        for sentence in (s.strip() for s in sentences if len(s) <= SENTENCE_CHARS and not _ECHO.search(s)):
+        for sentence in (s.strip() for s in pieces if len(s) <= SENTENCE_CHARS and not _ECHO.search(s)):
             key = _NOT_WORD.sub(" ", sentence.casefold()).strip()
             if key and key not in unique:
                 unique[key] = sentence
         if not unique:
             raise ValueError(f"has no sentence to keep: each is over {SENTENCE_CHARS} characters, copies the "
                              "timeline's line format or has no words; write short plain sentences")
-        return list(unique.values())
+        return list(unique.values())[:MAX_SENTENCES]
 
     @property
     def text(self) -> str:
         return " ".join(s for s in self.sentences if s)
+
+
+def _sentences_in(item: str) -> list[str]:
+    """An item of the reply as its sentences, if it is too long to be one."""
+    if len(item) <= SENTENCE_CHARS:
+        return [item]
+    from .chunk import split_sentences
+
+    return [item[s.start:s.end] for s in split_sentences(item)]
 
 
 _BETWEEN_ITEMS = re.compile(r"\s*,?\s*")

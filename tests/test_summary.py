@@ -38,6 +38,17 @@ def test_a_sentence_that_echoes_the_prompt_or_runs_on_is_dropped_and_the_rest_ke
         _summary(sentence)
 
 
+def test_an_item_too_long_for_a_sentence_is_read_as_the_sentences_it_holds():
+    """The whole summary written into each item, twice (as the 1.5B model did on BP oil spill
+    articles): its sentences are kept once each, a run-on one among them dropped."""
+    sentences = ["BP said the bid stood a 60-70% chance of success.",
+                 "The White House said Obama was deeply frustrated that the leak had not been stopped.",
+                 "BP hopes to make a second attempt this week to seal the well.", RUN_ON]
+    item = " ".join(sentences)
+    assert len(item) > SENTENCE_CHARS
+    assert _summary(item, item).sentences == sentences[:3]
+
+
 @pytest.mark.parametrize("sentence", [
     "The talks broke off mid-",  # does not end like a sentence
     "Officials slammed the plan.",  # a loaded word in the summary's own voice
