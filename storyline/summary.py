@@ -64,8 +64,8 @@ class SummaryOutput(BaseModel):
         the case and punctuation) is dropped, not refused: a small model that writes one such
         sentence writes it again when asked, and the rest of its summary is still good. An item
         over SENTENCE_CHARS that holds several sentences is read as those sentences first: on
-        60 BP oil spill articles the 1.5B model wrote its whole summary into each item. Only a
-        reply with nothing left is refused.
+        60 BP oil spill articles the 1.5B model wrote its whole summary into each item. At most
+        MAX_SENTENCES are kept. Only a reply with nothing left is refused.
         """
         text = " ".join(sentences)
         loaded = sorted({w.lower() for w in _LOADED.findall(_QUOTED.sub("", text))})
