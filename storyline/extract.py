@@ -37,7 +37,7 @@ token read. Sentences that place something on the calendar are kept whether or n
 lists them (``grounding``), so the cap costs the timeline no dates; it costs it undated
 happenings. At one in five (120 tokens) the 1.5B model filled the cap of the seeds' longest
 article and left out reactions a reader expects (Kallas's, Zelensky's); at one in three it listed
-them, writing about 40% more (see ``models/README.md``)."""
+them, generating 0.164 of the source tokens instead of 0.120 (``models/README.md``)."""
 MAX_EVENTS = 16
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_CHARS)]
