@@ -211,6 +211,20 @@ def test_detect_tense(context, tense):
     assert detect_tense(context, expression) == tense
 
 
+@pytest.mark.parametrize(("context", "tense"), [
+    ("Oil locations 22 April - 15 May Efforts are hampered by the well, which is about 5,000 ft down", None),
+    ("Oil locations 22 April - 15 May The tanker is likely the largest in the Gulf", None),
+    ("Engineers are about to cap the well, first tried on 22 April", "future"),
+    ("Engineers are likely to cap the well on 22 April", "future"),
+])
+def test_about_and_likely_point_ahead_only_before_to(context, tense):
+    """"is about 5,000 ft" is a measure, "is about to cap" a plan; read as the future, the first
+    put a bare "22 April" in a mid-May article on next year's 22 April."""
+    assert detect_tense(context, "22 April") == tense
+    if tense is None:
+        assert resolve("22 April", D(2010, 5, 15), context).start == D(2010, 4, 22)
+
+
 @pytest.mark.parametrize(("span", "text"), [
     (resolve("on Tuesday", MON, "will speak on Tuesday"), "18 Mar 2025"),
     (resolve("in February", MON, "the summit in February"), "Feb 2025"),

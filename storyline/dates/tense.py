@@ -28,8 +28,8 @@ class Evidence(NamedTuple):
 
 
 _FUTURE = re.compile(
-    r"\b(?:will|won't|wont|shall|(?:is|are|am|was|were) (?:going|set|due|scheduled|slated|expected|poised|"
-    r"planning|preparing|about|likely|to be)(?: to)?|plans? to|planning to|intends? to|aims? to|"
+    r"\b(?:will|won't|wont|shall|(?:is|are|am|was|were) (?:(?:due|scheduled|slated|expected)(?: to)?|(?:going|set|"
+    r"poised|planning|preparing|about|likely) to|to be)|plans? to|planning to|intends? to|aims? to|"
     r"scheduled (?:for|to)|slated (?:for|to)|due (?:to|on|in)|expected (?:to|on|in)|would|could|upcoming|"
     r"(?:is|are) to|to be held|next)\b|'ll\b",
     re.IGNORECASE,
