@@ -277,6 +277,28 @@ def test_different_dates_for_the_same_event_are_a_conflict():
     assert set(conflict.values) == {"18 Mar 2025", "19 Mar 2025"}
 
 
+def test_a_vaguer_span_does_not_hide_sources_that_disagree_on_the_day():
+    """Three sources place the blast on 20 April, one on 22 April, one "last week" (19–25 April)
+    and one "in April": the week overlaps every report, but choosing it would hide that the
+    days differ. The event stands on the day most sources' spans hold, and the difference is
+    reported."""
+    from storyline.merge import build_event
+
+    def span(start, end, precision):
+        return DateSpan(start=dt.date(2010, 4, start), end=dt.date(2010, 4, end), precision=precision)
+
+    quote = "An explosion destroyed the Deepwater Horizon rig, killing eleven workers."
+    dates = {"a": span(20, 20, "day"), "b": span(20, 20, "day"), "c": span(20, 20, "day"), "d": span(22, 22, "day"),
+             "e": span(19, 25, "range"), "f": span(1, 30, "month")}
+    event = build_event([_mention(article, quote, "Rig explodes", date=date) for article, date in dates.items()])
+    assert event.date.start == event.date.end == dt.date(2010, 4, 20)
+    conflict = next(c for c in event.conflicts if c.kind == "date")
+    assert conflict.values["22 Apr 2010"] == ["d"] and conflict.values["20 Apr 2010"] == ["a", "b", "c"]
+    # Where every report shares a day, the most precise span is the event's, with no conflict.
+    agreeing = build_event([_mention(article, quote, "Rig explodes", date=dates[article]) for article in "abef"])
+    assert agreeing.date.start == agreeing.date.end == dt.date(2010, 4, 20) and not agreeing.conflicts
+
+
 def test_different_figures_are_a_conflict():
     title = "Russia launches drones at Ukraine"
     first = _mention("a", "Russia launched 90 drones at Ukraine on Sunday.", title)

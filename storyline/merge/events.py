@@ -31,7 +31,12 @@ def _in_canonical_order(mentions: list[Mention]) -> bool:
 
 
 def _best_date(mentions: list[Mention]) -> tuple[DateSpan, Conflict | None]:
-    """The most precise span consistent with every placed mention; a conflict if there is none."""
+    """The most precise span consistent with every placed mention, if they all share a day; if
+    not, the span that most sources' spans hold (the most precise of those), and a conflict.
+
+    A span that overlaps every other one without that shared day ("last week" beside reports of
+    20 April and of 22 April) is not chosen: it would hide the sources' disagreement behind a
+    vaguer date, and take the event off the days it is reported on."""
     placed, vague = [], []
     for m in mentions:
         date = m.date
@@ -46,18 +51,22 @@ def _best_date(mentions: list[Mention]) -> tuple[DateSpan, Conflict | None]:
     lows = [m.date.start.toordinal() if m.date.start else OPEN[0] for m in placed]
     highs = [m.date.end.toordinal() if m.date.end else OPEN[1] for m in placed]
     latest_start, earliest_end = max(lows), min(highs)
-    # A span overlaps every other one exactly when it starts by the earliest end and ends after
-    # the latest start.
-    consistent = [m for m, lo, hi in zip(placed, lows, highs, strict=True) if lo <= earliest_end and hi >= latest_start]
-    if consistent:
-        best = min(consistent, key=lambda m: (m.date.width_days(), m.date.sort_key(), m.article))
+    if latest_start <= earliest_end:
+        # Every span holds the shared days, so each overlaps every other one.
+        best = min(placed, key=lambda m: (m.date.width_days(), m.date.sort_key(), m.article))
         return best.date, None
     values: dict[str, list[str]] = defaultdict(list)
-    for m in placed:
+    spans: dict[tuple[int, int], set[str]] = defaultdict(set)  # few distinct spans, however many reports
+    for m, low, high in zip(placed, lows, highs, strict=True):
         label = format_span(m.date)
         if m.article not in values[label]:
             values[label].append(m.article)
-    chosen = max(placed, key=lambda m: (len(values[format_span(m.date)]), -m.date.width_days(), format_span(m.date)))
+        spans[low, high].add(m.article)
+    # How many sources give a span that holds each one.
+    support = {key: len(set().union(*(ids for (lo, hi), ids in spans.items() if lo <= key[0] and key[1] <= hi)))
+               for key in spans}
+    chosen = max(zip(placed, lows, highs, strict=True),
+                 key=lambda p: (support[p[1], p[2]], -p[0].date.width_days(), format_span(p[0].date)))[0]
     detail = "; ".join(f"{label} ({', '.join(ids)})" for label, ids in sorted(values.items()))
     return chosen.date, Conflict(kind="date", detail=f"sources place it differently: {detail}",
                                  values=dict(sorted(values.items())))
