@@ -299,6 +299,22 @@ def test_a_vaguer_span_does_not_hide_sources_that_disagree_on_the_day():
     assert agreeing.date.start == agreeing.date.end == dt.date(2010, 4, 20) and not agreeing.conflicts
 
 
+def test_an_event_leads_with_a_report_that_dates_it():
+    """The first report stands for the event (headline, summary, eval), so it is one that gives
+    the event's date, not an earlier article's aside that only places it vaguely."""
+    from storyline.merge import build_event
+
+    day = _day(dt.date(2010, 4, 20))
+    aside = _mention("a", "The bid comes more than a month after the rig exploded, killing 11.", "Rig explodes",
+                     date=DateSpan(end=dt.date(2010, 5, 24), qualifier="before", vague=True))
+    dated = _mention("b", "Eleven workers were killed in the explosion on the rig on 20 April.", "Rig explodes",
+                     date=day)
+    later = _mention("c", "The rig exploded on 20 April.", "Rig explodes", date=day)
+    event = build_event([aside, dated, later])
+    assert event.date == day
+    assert [m.article for m in event.mentions] == ["b", "c", "a"]
+
+
 def test_different_figures_are_a_conflict():
     title = "Russia launches drones at Ukraine"
     first = _mention("a", "Russia launched 90 drones at Ukraine on Sunday.", title)

@@ -166,6 +166,23 @@ def _actors(mentions: list[Mention]) -> list[str]:
 MAX_EVENT_ACTORS = 6
 
 
+def _dating_reports_first(mentions: list[Mention], levels: list[int],
+                          date: DateSpan) -> tuple[list[Mention], list[int]]:
+    """The reports that give the event its date first, the rest after, each part in canonical
+    order. The first report stands for the event (its headline is asked for that sentence, the
+    summary and ``storyline eval`` quote it, the page shows it first), so it should be the one
+    that says when: for the blast of 20 April, "Eleven workers were killed in the explosion on
+    20 April", not a later article's aside ("the bid, which comes more than a month after the rig
+    exploded, ...")."""
+    placement = (date.start, date.end, date.qualifier)
+    dating = [i for i, m in enumerate(mentions) if (m.date.start, m.date.end, m.date.qualifier) == placement]
+    if not dating or dating[0] == 0:
+        return mentions, levels
+    first = set(dating)
+    order = dating + [i for i in range(len(mentions)) if i not in first]
+    return [mentions[i] for i in order], [levels[i] for i in order]
+
+
 def build_event(mentions: list[Mention], title_trust: Sequence[int] | None = None) -> Event:
     """One timeline event from the mentions of one cluster.
 
@@ -184,6 +201,7 @@ def build_event(mentions: list[Mention], title_trust: Sequence[int] | None = Non
     ordered = [mention for mention, _ in reports.values()]
     levels = [level for _, level in reports.values()]
     date, date_conflict = _best_date(ordered)
+    ordered, levels = _dating_reports_first(ordered, levels, date)
     statuses = {m.status for m in ordered}
     status = "happened" if "happened" in statuses else "ongoing" if "ongoing" in statuses else "expected"
     conflicts = [date_conflict] if date_conflict else []
