@@ -49,6 +49,10 @@ Sentence = Annotated[str, StringConstraints(min_length=1, pattern=SENTENCE_PATTE
 _ECHO = re.compile(r"[\[(](?:happened|expected|ongoing);\s*\d+\s+sources?[\])]|^\s*-\s|^\s*\d+\.(?:\s|$)|"
                    r"\b\d+\s+sources?:|\(sources disagree:", re.IGNORECASE)
 _NOT_WORD = re.compile(r"\W+")
+# Days named from the article's own date ("ordered not to kiss or shake hands yesterday"): copied
+# from a report into the summary, they say nothing, or the wrong day, to its reader.
+_DEICTIC = re.compile(r"\b(?:yesterday|today|tomorrow|tonight|last night|this (?:morning|afternoon|evening))\b",
+                      re.IGNORECASE)
 
 
 class SummaryOutput(BaseModel):
@@ -60,8 +64,9 @@ class SummaryOutput(BaseModel):
         """Neutral wording, and the sentences worth keeping.
 
         Loaded words refuse the reply (the retry says which). A sentence that copies the
-        prompt's line format, runs over SENTENCE_CHARS, or repeats another (same words, whatever
-        the case and punctuation) is dropped, not refused: a small model that writes one such
+        prompt's line format, runs over SENTENCE_CHARS, dates something by the day its report was
+        written ("yesterday", "today": ``_DEICTIC``, outside quotation marks), or repeats another
+        (same words, whatever the case and punctuation) is dropped, not refused: a small model that writes one such
         sentence writes it again when asked, and the rest of its summary is still good. An item
         over SENTENCE_CHARS that holds several sentences is read as those sentences first: on
         60 BP oil spill articles the 1.5B model wrote its whole summary into each item. At most
@@ -73,13 +78,15 @@ class SummaryOutput(BaseModel):
             raise ValueError(f"uses loaded words in its own voice: {', '.join(loaded)}; use neutral wording")
         pieces = [piece for s in sentences for piece in _sentences_in(s)]
         unique: dict[str, str] = {}
-        for sentence in (s.strip() for s in pieces if len(s) <= SENTENCE_CHARS and not _ECHO.search(s)):
+        for sentence in (s.strip() for s in pieces if len(s) <= SENTENCE_CHARS and not _ECHO.search(s)
+                         and not _DEICTIC.search(_QUOTED.sub("", s))):
             key = _NOT_WORD.sub(" ", sentence.casefold()).strip()
             if key and key not in unique:
                 unique[key] = sentence
         if not unique:
             raise ValueError(f"has no sentence to keep: each is over {SENTENCE_CHARS} characters, copies the "
-                             "timeline's line format or has no words; write short plain sentences")
+                             "timeline's line format, says 'yesterday' or 'today' instead of the timeline's dates, "
+                             "or has no words; write short plain sentences")
         return list(unique.values())[:MAX_SENTENCES]
 
     @property

@@ -30,12 +30,20 @@ def test_whole_sentences_are_kept_and_a_repeated_one_is_dropped():
     "since Mar 2022, 1 source: the plant has been under Russian control since March 2022.",
     "Trump speaks with Putin (sources disagree: the date).",
     RUN_ON,
+    # a report's own "yesterday", copied as the 1.5B model did on H1N1 articles
+    "People in Mexico City were ordered not to kiss or shake hands yesterday.",
+    "Today, the WHO raised its pandemic alert.",
 ])
 def test_a_sentence_that_echoes_the_prompt_or_runs_on_is_dropped_and_the_rest_kept(sentence):
     assert sentence != RUN_ON or len(RUN_ON) > SENTENCE_CHARS
     assert _summary(sentence, GOOD).sentences == [GOOD]
     with pytest.raises(ValidationError, match="no sentence to keep"):
         _summary(sentence)
+
+
+def test_a_day_named_inside_a_quotation_is_the_speakers_and_is_kept():
+    sentence = "The Kremlin said “the call will take place today”, without giving the hour."
+    assert _summary(sentence, GOOD).sentences == [sentence, GOOD]
 
 
 def test_an_item_too_long_for_a_sentence_is_read_as_the_sentences_it_holds():
