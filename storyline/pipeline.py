@@ -339,7 +339,8 @@ class Pipeline:
         def fits(selection: list[Event]) -> bool:
             return backend.count_prompt_tokens(messages_for(selection)) + SUMMARY_MAX_TOKENS <= backend.context_window
 
-        selection, omitted = select_events(events, fits)
+        published = [a.published for a in articles if a.published]
+        selection, omitted = select_events(events, fits, story_start=min(published, default=None))
         if len(selection) < min(len(events), SUMMARY_EVENTS):
             self.warn(f"The summary saw the {len(selection)} most-reported events; "
                       f"{omitted} did not fit the model's context window.")

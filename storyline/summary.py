@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -158,15 +159,30 @@ def event_view(event: Event) -> dict:
     }
 
 
+BACKGROUND_DAYS = 365
+"""An event that ended this long before the first article was published is the story's
+background: the 1976 swine flu outbreak, recalled by six of 76 H1N1 articles, led the 1.5B
+model's summary of the 2009 pandemic. Background goes into the summary only if the story's own
+events leave room."""
+
+
 def select_events(events: list[Event], fits: Callable[[list[Event]], bool],
-                  limit: int = SUMMARY_EVENTS) -> tuple[list[Event], int]:
+                  limit: int = SUMMARY_EVENTS, *, story_start: dt.date | None = None) -> tuple[list[Event], int]:
     """The most-reported events (at most ``limit``) that fit the prompt budget, kept in timeline
-    order; events placed on the calendar go before undated ones of as many sources.
+    order; events placed on the calendar go before undated ones of as many sources, and events
+    of the story's time before its background (``BACKGROUND_DAYS`` before ``story_start``, the
+    first article's publication date).
 
     ``fits(selection)`` says whether a selection's prompt fits; events are dropped least-reported
     first (binary search over how many to keep).
     """
-    ranked = sorted(range(len(events)), key=lambda i: (-events[i].sources, events[i].date.vague, i))
+    horizon = story_start - dt.timedelta(days=BACKGROUND_DAYS) if story_start else None
+
+    def background(event: Event) -> bool:
+        return horizon is not None and event.date.end is not None and event.date.end < horizon
+
+    ranked = sorted(range(len(events)),
+                    key=lambda i: (background(events[i]), -events[i].sources, events[i].date.vague, i))
     low, high = 0, min(len(events), limit)
     while low < high:
         middle = (low + high + 1) // 2

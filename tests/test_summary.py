@@ -127,3 +127,29 @@ def test_a_summary_cut_off_by_its_token_limit_keeps_its_finished_sentences(tmp_p
     assert result.summary == "The Kremlin confirmed the call."
     assert any("token limit" in w and "1 sentence" in w for w in result.meta.warnings)
     assert len(result.timeline) > 5  # the timeline is there as before
+
+
+def test_the_story_s_own_events_go_before_its_background():
+    """An outbreak of 1976 recalled by six articles of 2009 is background: the summary is written
+    from the story's own events first, however many articles recall the old one."""
+    import datetime as dt
+
+    from storyline.models import DateSpan, Event
+    from storyline.summary import select_events
+
+    def event(title: str, start: dt.date, end: dt.date, sources: int) -> Event:
+        return Event(id=title, title=title, date=DateSpan(start=start, end=end, precision="day"), status="happened",
+                     sources=sources, mentions=[])
+
+    old = event("1976 outbreak", dt.date(1976, 1, 1), dt.date(1976, 12, 31), 6)
+    closures = event("Mexico City closes schools", dt.date(2009, 4, 25), dt.date(2009, 4, 25), 4)
+    alert = event("WHO raises its alert", dt.date(2009, 4, 27), dt.date(2009, 4, 27), 3)
+    events = [old, closures, alert]
+    chosen, omitted = select_events(events, lambda selection: True, limit=2, story_start=dt.date(2009, 4, 2))
+    assert chosen == [closures, alert] and omitted == 1
+    # with room to spare, the background is summarized too, in timeline order
+    assert select_events(events, lambda selection: True, limit=3, story_start=dt.date(2009, 4, 2))[0] == events
+    # a year before the first article is still the story's time
+    recent = event("Talks last May", dt.date(2008, 5, 1), dt.date(2008, 5, 1), 6)
+    assert select_events([recent, alert], lambda selection: True, limit=1,
+                         story_start=dt.date(2009, 4, 2))[0] == [recent]
