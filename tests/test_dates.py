@@ -341,6 +341,11 @@ ISSUE_CASES = [
     ("12", MON, None, None, None, "unknown"),  # a stray number is not a day
     ("Thanksgiving", THU, "will travel for Thanksgiving", D(2025, 11, 27), D(2025, 11, 27), "day"),
     ("Bastille Day 2024", None, None, D(2024, 7, 14), D(2024, 7, 14), "day"),
+    # ranges across New Year: a year written at the end is the end's
+    ("December 30-January 2, 2025", None, None, D(2024, 12, 30), D(2025, 1, 2), "range"),
+    ("30 December - 2 January", D(2010, 5, 17), None, D(2009, 12, 30), D(2010, 1, 2), "range"),
+    ("22 April - 15 May", D(2010, 5, 17), None, D(2010, 4, 22), D(2010, 5, 15), "range"),
+    ("22 - 25 April", D(2010, 5, 17), None, D(2010, 4, 22), D(2010, 4, 25), "range"),
 ]
 
 
@@ -422,6 +427,7 @@ RULE_EXAMPLES = {
     "day and month": ("11 March 2024", None, (D(2024, 3, 11), D(2024, 3, 11))),
     "day of this month": ("the 3rd", MON, (D(2025, 3, 3), D(2025, 3, 3))),
     "across months": ("March 30-April 2, 2024", None, (D(2024, 3, 30), D(2024, 4, 2))),
+    "across months, day first": ("30 December - 2 January 2025", None, (D(2024, 12, 30), D(2025, 1, 2))),
     "month": ("last August", MON, (D(2024, 8, 1), D(2024, 8, 31))),
     "month range": ("January-March 2024", None, (D(2024, 1, 1), D(2024, 3, 31))),
     "year": ("fiscal 2024", None, (D(2024, 1, 1), D(2024, 12, 31))),

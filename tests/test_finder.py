@@ -29,6 +29,11 @@ from storyline.dates.finder import find_expressions
     ("The two presidents will talk this week, earlier this month and three days ago.",
      ["this week", "earlier this month", "three days ago"]),
     ("Shops closed on Christmas Eve and reopened last spring.", ["on Christmas Eve", "last spring"]),
+    # day-first ranges, as British news writes them (a map caption of the BP spill: the day
+    # alone dated every sentence glued to it)
+    ("Approximate oil locations 22 April - 15 May Emergency teams are at work.", ["22 April - 15 May"]),
+    ("The talks ran 22-25 April and resumed on 2 - 3 May.", ["22-25 April", "on 2 - 3 May"]),
+    ("The holiday ran March 30 - 31.", ["March 30 - 31"]),
 ])
 def test_finds_every_expression_with_the_words_that_belong_to_it(sentence, expected):
     assert [found.text for found in find_expressions(sentence)] == expected

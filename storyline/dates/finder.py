@@ -45,7 +45,7 @@ _ALWAYS = [
     r"\b\d{4}-\d{1,2}-\d{1,2}\b",
     r"\b\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})\b",
     rf"\b(?:{_MONTH})\.? {_DAY}\b(?: ?[-–] ?(?:(?:{_MONTH})\.? )?{_DAY}\b)?",
-    rf"\b{_DAY} (?:of )?(?:{_MONTH})\b",
+    rf"\b{_DAY}(?: ?[-–] ?{_DAY})? (?:of )?(?:{_MONTH})\b(?: ?[-–] ?{_DAY} (?:{_MONTH})\b)?",
     rf"\b(?:{_MONTH}),? (?:of )?{_YEAR}\b",
     rf"\b(?:{_WEEKDAY})s?\b",
     r"(?i:\b(?:today|tonight|yesterday|tomorrow|overnight|last night|this (?:morning|afternoon|evening)))\b",

@@ -454,11 +454,18 @@ def _day_of_month_only(m, ctx):
 
 
 def _cross_month_range(m, ctx):
-    """"March 30-April 2": both ends in the year the first one falls in."""
-    first = _month_day(MONTHS[m[1]], int(m[2]), None, _year_of(m[5], ctx), ctx)
+    """"March 30-April 2": both ends in the year the first one falls in; a range across New
+    Year ends in the next ("December 30-January 2", whose written year is its end's)."""
+    written, wraps = _year_of(m[5], ctx), MONTHS[m[3]] < MONTHS[m[1]]
+    first = _month_day(MONTHS[m[1]], int(m[2]), None, written - 1 if written is not None and wraps else written, ctx)
     assert first.start is not None
-    year = first.start.year + (1 if MONTHS[m[3]] < MONTHS[m[1]] else 0)
+    year = first.start.year + (1 if wraps else 0)
     return Span(first.start, cal.date(year, MONTHS[m[3]], int(m[4])), Precision.range)
+
+
+def _cross_month_range_day_first(m, ctx):
+    """"22 April - 15 May": as "April 22-May 15"."""
+    return _cross_month_range(("", m[2], m[1], m[4], m[3], m[5]), ctx)
 
 
 def _month(m, ctx):
@@ -685,11 +692,14 @@ RULES: tuple[Rule, ...] = (
     _rule("year end", r"(?:the )?year[- ]end|(?:the )?end-year", _year_end),
     _rule("this unit", rf"(?:the )?{_LAST} "
           r"(?:fiscal |financial |calendar )?(week|month|year|quarter|decade|century)", _this_unit),
-    _rule("month and day", rf"({_MO}) {_DAY}(?:-{_DAY})?(?:,? ({_YEAR_WORDS}))?", _month_day_first),
-    _rule("day and month", rf"(?:the )?{_DAY}(?:-{_DAY})?(?: of)? ({_MO})(?:,? ({_YEAR_WORDS}))?", _day_month_first),
+    _rule("month and day", rf"({_MO}) {_DAY}(?: ?- ?{_DAY})?(?:,? ({_YEAR_WORDS}))?", _month_day_first),
+    _rule("day and month", rf"(?:the )?{_DAY}(?: ?- ?{_DAY})?(?: of)? ({_MO})(?:,? ({_YEAR_WORDS}))?",
+          _day_month_first),
     _rule("day of this month", r"the (\d{1,2})(?:st|nd|rd|th)", _day_of_month_only),
     _rule("across months", rf"({_MO}) (\d{{1,2}}){_ORD} ?- ?({_MO}) (\d{{1,2}}){_ORD}(?:,? (\d{{4}}))?",
           _cross_month_range),
+    _rule("across months, day first",
+          rf"(\d{{1,2}}){_ORD} ({_MO}) ?- ?(\d{{1,2}}){_ORD} ({_MO})(?:,? (\d{{4}}))?", _cross_month_range_day_first),
     _rule("month", rf"(?:{_LAST} )?({_MO})(?:,? (?:of )?({_YEAR_WORDS}))?", _month),
     _rule("month range", rf"({_MO}) ?- ?({_MO})(?:,? (\d{{4}}))?", _month_range),
     _rule("year", r"(?:the )?(?:(?:calendar|fiscal|financial) )?(?:year )?(\d{4})", _year),
