@@ -67,8 +67,9 @@ class SummaryOutput(BaseModel):
         Loaded words refuse the reply (the retry says which). A sentence that copies the
         prompt's line format, runs over SENTENCE_CHARS, dates something by the day its report was
         written ("yesterday", "today": ``_DEICTIC``, outside quotation marks), or repeats another
-        (same words, whatever the case and punctuation) is dropped, not refused: a small model that writes one such
-        sentence writes it again when asked, and the rest of its summary is still good. An item
+        (same words, whatever the case and punctuation) is dropped, not refused: a small model
+        that writes one such sentence writes it again when asked, and the rest of its summary is
+        still good. An item
         over SENTENCE_CHARS that holds several sentences is read as those sentences first: on
         60 BP oil spill articles the 1.5B model wrote its whole summary into each item. At most
         MAX_SENTENCES are kept. Only a reply with nothing left is refused.

@@ -453,19 +453,26 @@ def _day_of_month_only(m, ctx):
     return cal.pick(occurrences, ref, ctx.tense, slack=1)
 
 
-def _cross_month_range(m, ctx):
-    """"March 30-April 2": both ends in the year the first one falls in; a range across New
-    Year ends in the next ("December 30-January 2", whose written year is its end's)."""
-    written, wraps = _year_of(m[5], ctx), MONTHS[m[3]] < MONTHS[m[1]]
-    first = _month_day(MONTHS[m[1]], int(m[2]), None, written - 1 if written is not None and wraps else written, ctx)
+def _across_months(first_month: str, first_day: str, last_month: str, last_day: str, year_words: str | None,
+                   ctx: Context) -> Span:
+    """A day range across months: both ends in the year the first one falls in; a range across
+    New Year ends in the next ("December 30-January 2", whose written year is its end's)."""
+    written, wraps = _year_of(year_words, ctx), MONTHS[last_month] < MONTHS[first_month]
+    first = _month_day(MONTHS[first_month], int(first_day), None,
+                       written - 1 if written is not None and wraps else written, ctx)
     assert first.start is not None
     year = first.start.year + (1 if wraps else 0)
-    return Span(first.start, cal.date(year, MONTHS[m[3]], int(m[4])), Precision.range)
+    return Span(first.start, cal.date(year, MONTHS[last_month], int(last_day)), Precision.range)
+
+
+def _cross_month_range(m, ctx):
+    """"March 30-April 2"."""
+    return _across_months(m[1], m[2], m[3], m[4], m[5], ctx)
 
 
 def _cross_month_range_day_first(m, ctx):
-    """"22 April - 15 May": as "April 22-May 15"."""
-    return _cross_month_range(("", m[2], m[1], m[4], m[3], m[5]), ctx)
+    """"22 April - 15 May"."""
+    return _across_months(m[2], m[1], m[4], m[3], m[5], ctx)
 
 
 def _month(m, ctx):
