@@ -211,6 +211,16 @@ def test_detect_tense(context, tense):
     assert detect_tense(context, expression) == tense
 
 
+def test_until_ends_a_state_on_the_nearest_such_day_whatever_the_tense():
+    """A closure done ("happened") that lasts until 7 June, reported on 28 May 2009, ends on
+    7 June 2009, not 2008; reported on 20 June, "was closed until 7 June" is that June too."""
+    sentence = "Eton advised to close until 7 June after boy contracts virus"
+    span = resolve("until 7 June", D(2009, 5, 28), sentence, status_tense="past")
+    assert (span.start, span.end, span.qualifier) == (None, D(2009, 6, 7), "until")
+    later = resolve("until 7 June", D(2009, 6, 20), "The school was closed until 7 June", status_tense="past")
+    assert later.end == D(2009, 6, 7)
+
+
 @pytest.mark.parametrize(("context", "tense"), [
     ("Oil locations 22 April - 15 May Efforts are hampered by the well, which is about 5,000 ft down", None),
     ("Oil locations 22 April - 15 May The tanker is likely the largest in the Gulf", None),

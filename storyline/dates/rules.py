@@ -198,7 +198,10 @@ def _since(m, ctx):
 
 
 def _until(m, ctx):
-    inner = ctx.sub(m[1])
+    """"until 7 June": the end of a state, read as the nearest such day whatever the tense. A
+    state that began in the past mostly ends ahead ("Eton advised to close until 7 June", a
+    closure done, in May 2009: the model's "happened" sent it to 7 June 2008)."""
+    inner = ctx.sub(m[1], None)
     if inner.end is None:
         raise Unresolved("'until' needs an end point")
     return inner.with_(start=None, qualifier="until", vague=False)
