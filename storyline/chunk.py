@@ -121,6 +121,32 @@ def section_headings(text: str, sentences: list[Sentence]) -> set[int]:
     return found
 
 
+# Reader comments under an article are readers' opinions, not reports, and their time stamps
+# are no dates of the story: the page's comment section is left out. It starts at the first line
+# that opens with a commenter's byline, in one of these forms (spaces allowed before punctuation,
+# as some corpora tokenize it). "Posted by ... at 10:48 AM" is not one: blogs sign their own posts
+# so. Hand-written: no library recognises comment sections in plain text, and the forms are few.
+_CLOCK = r"\d{1,2}[:.]\d{2}\s*(?:[aApP]\.?\s?[mM]\.?)?"
+_FULL_DATE = r"(?:\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2}\s*,?\s+\d{4})"
+COMMENT_BYLINES = (
+    # "At 10:14 am on 28 May 2010, pzero wrote:" (a full date: a report's "At 8:02 am on Tuesday,
+    # Trump wrote:" is not a comment's time stamp)
+    re.compile(rf"At\s+{_CLOCK}\s+on\s+{_FULL_DATE}\s*,\s*[^\n:]{{1,60}}?\s+wrote\s*:"),
+)
+MIN_COMMENT_BYLINES = 2
+"""A comment section has several comments: one byline alone ("At 8:02 am on Tuesday, Trump
+wrote: ...") may be a report quoting a post, and is read."""
+
+
+def comment_section(text: str) -> int | None:
+    """Where the reader comments begin (a character offset), if the text has a comment section:
+    at least ``MIN_COMMENT_BYLINES`` lines that open with a commenter's byline (``COMMENT_BYLINES``).
+    Everything from the first of them on is comments (a page's comments come after its article)."""
+    starts = [line.start() for line in _LINE.finditer(text)
+              if any(byline.match(line.group().lstrip()) for byline in COMMENT_BYLINES)]
+    return starts[0] if len(starts) >= MIN_COMMENT_BYLINES else None
+
+
 def _without_long_runs(start: int, end: int, text: str, skipped: list[tuple[int, int]] | None):
     """The parts of text[start:end] outside runs of ``LONG_RUN`` non-space characters."""
     cursor = start
@@ -178,15 +204,24 @@ def chunk_articles(
     """The chunks of each article: whole sentences packed greedily into chunks of at most
     ``max_tokens`` tokens (``per_sentence_overhead`` is what the prompt adds around each
     sentence). Section headings are left out: they report nothing and would be read as
-    sentences (``section_headings``). Sentences longer than the budget are cut at word breaks.
-    The sentences of all articles are counted in one batch, which is much faster than one call
-    per article. Stretches left out (see :func:`split_sentences`) are reported in ``problems``."""
+    sentences (``section_headings``), and so is a page's comment section (``comment_section``).
+    Sentences longer than the budget are cut at word breaks. The sentences of all articles are
+    counted in one batch, which is much faster than one call per article. Stretches and comments
+    left out are reported in ``problems``."""
     split = []
     for article in articles:
         skipped: list[tuple[int, int]] = []
         sentences = split_sentences(article.text, skipped)
         headings = section_headings(article.text, sentences)
-        split.append([s for i, s in enumerate(sentences) if i not in headings])
+        comments = comment_section(article.text)
+        kept = [s for i, s in enumerate(sentences) if i not in headings]
+        if comments is not None:
+            if problems is not None:
+                problems.append(f"{article.path or article.id}: left out its reader comments (from \""
+                                f"{_opening(article.text, comments)}\" on): they are readers' views, not "
+                                "reports, and their time stamps are not dates of the story.")
+            kept = [s for s in kept if s.start < comments]
+        split.append(kept)
         if skipped and problems is not None:
             characters = sum(end - start for start, end in skipped)
             problems.append(f"{article.path or article.id}: left out {len(skipped)} stretch(es) of text without "
@@ -199,6 +234,12 @@ def chunk_articles(
         cursor += len(sentences)
         chunks.append(_pack(article, sentences, own, tokenizer, max_tokens, per_sentence_overhead))
     return chunks
+
+
+def _opening(text: str, at: int, width: int = 60) -> str:
+    """The start of the line at ``at``, cut at a word break within ``width`` characters."""
+    line = text[at:].split("\n", 1)[0].strip()
+    return line if len(line) <= width else line[:width].rsplit(" ", 1)[0] + "…"
 
 
 def chunk_article(article: Article, tokenizer: Tokenizer, max_tokens: int, *,

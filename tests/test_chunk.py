@@ -100,6 +100,41 @@ def test_a_long_run_without_spaces_is_left_out_and_the_rest_is_read(llama_backen
     assert problems and "left out 2 stretch" in problems[0]
 
 
+COMMENTED_PAGE = (
+    "Oil reaches the coast\n"
+    "Oil reached the Louisiana coast on Thursday, officials said.\n"
+    "What do you think of the response?\n"
+    "At 10:14 am on 28 May 2010 , pzero wrote : BP says it capped the well on Friday.\n"
+    "I think the response was admirable.\n"
+    "At 10:15 AM on May 28, 2010, Jane Doe wrote: Obama visited on Friday.\n"
+)
+
+
+def test_a_pages_reader_comments_are_left_out_and_said_so(llama_backend):
+    article = Article(id="page", text=COMMENTED_PAGE, path="page.txt")
+    problems: list[str] = []
+    (chunks,) = chunk_articles([article], llama_backend.tokenizer, 200, problems=problems)
+    read = [article.text[s.start:s.end] for c in chunks for s in c.sentences]
+    assert read == ["Oil reaches the coast", "Oil reached the Louisiana coast on Thursday, officials said.",
+                    "What do you think of the response?"]
+    assert len(problems) == 1 and problems[0].startswith("page.txt: left out its reader comments")
+    assert "At 10:14 am on 28 May 2010 , pzero wrote" in problems[0]
+
+
+@pytest.mark.parametrize("text", [
+    # one byline may be a report quoting a post
+    "Trump spoke on Monday.\nAt 8:02 am on 18 March 2025, Trump wrote: I will call Putin.\nThe call followed.",
+    # a report's times of day on a weekday are no comment time stamps
+    "At 8:02 am on Tuesday, Trump wrote: Calling Putin.\nAt 9:40 am on Tuesday, Trump wrote: Good call.",
+])
+def test_a_report_quoting_posts_is_read_whole(llama_backend, text):
+    article = Article(id="report", text=text)
+    problems: list[str] = []
+    (chunks,) = chunk_articles([article], llama_backend.tokenizer, 200, problems=problems)
+    assert [article.text[s.start:s.end] for c in chunks for s in c.sentences] == text.split("\n")
+    assert problems == []
+
+
 def test_a_long_word_under_the_limit_is_cut_between_characters(llama_backend):
     word = "x" * 450  # below the leave-out length, above the budget
     article = Article(id="w", text=f"Start. {word} end.")
