@@ -21,6 +21,7 @@ puts them back on their sentences.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections import Counter
@@ -49,6 +50,7 @@ what when where whom how all both very just even only own same so too s t its
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a story's words repeat: the merge folds every quote's words
 def _key(word: str) -> str:
     """A word folded for comparison: lower case, a crude stem, its first five letters ("Zelensky"
     and "Zelenskiy", "confirms" and "confirmed" agree)."""
@@ -131,12 +133,23 @@ adds urge urges must will would could should can may is are was were has have ha
 """.split())
 
 
-def unfinished(title: str) -> bool:
+def unfinished(title: str, sentence: str = "") -> bool:
     """Whether a headline stops before saying what ("EU foreign policy chief says", "Russia insists
-    ceasefire must include"): its last word is a verb that needs what follows it. Like a copy of
-    the opening words, it is no title: the happening stays, and the timeline names it later."""
+    ceasefire must include"): its last word is a verb that needs what follows it; or, given its
+    sentence, it stops inside a name ("Rubio speaks with Russian" where the sentence has "Russian
+    Foreign Minister Sergei Lavrov"): its last word is capitalised, and wherever the sentence
+    writes it, another capitalised word follows. Like a copy of the opening words, it is no title:
+    the happening stays, and the timeline names it later."""
     words = title.split()
-    return len(words) > 1 and words[-1].lower().strip(".,;:!?") in _WANTS_OBJECT
+    if len(words) < 2:
+        return False
+    last = words[-1].strip(".,;:!?")
+    if last.lower() in _WANTS_OBJECT:
+        return True
+    if not last[:1].isupper():
+        return False
+    followers = [m.group(1) for m in re.finditer(rf"(?<![\w.]){re.escape(last)}(?:\s+(\S+)|\W*$)", sentence)]
+    return bool(followers) and all(f is not None and f[:1].isupper() for f in followers)
 
 
 def clean_title(headline: str, sentence: str, limit: int) -> str:
@@ -364,7 +377,7 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
         elif index in titles:
             stats.duplicates_dropped += 1
         else:
-            titles[index] = "" if copies_opening(title, texts[index]) or unfinished(title) else title
+            titles[index] = "" if copies_opening(title, texts[index]) or unfinished(title, texts[index]) else title
     mentions = []
     for index, sentence in enumerate(texts):
         listed, title = index in titles, titles.get(index, "")

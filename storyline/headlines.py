@@ -69,16 +69,24 @@ def names_elsewhere(headline: str, sentence: str) -> list[str]:
             if (keys := content_keys(word.replace(".", ""))) and not set(keys) <= written]
 
 
-def accepted(headlines: list[str], sentences: list[str]) -> list[str | None]:
+def accepted(headlines: list[str], sentences: list[str], topic: frozenset[str] = frozenset()) -> list[str | None]:
     """Each headline if it is about its own sentence, more than its opening words, finished
-    (``grounding.unfinished``), and names no one its sentence does not (``names_elsewhere``),
-    else None."""
+    (``grounding.unfinished``), names no one its sentence does not (``names_elsewhere``) and
+    writes none of the story's commonest words (``topic``: see ``merge.story_topic``) that its
+    sentence does not (``guesses``), else None."""
     placed = align(headlines, sentences, list(range(len(sentences))))
     titles = [clean_title(h, sentences[index], HEADLINE_CHARS) if place == index else ""
               for index, (h, place) in enumerate(zip(headlines, placed, strict=True))]
-    return [title if title and not copies_opening(title, sentence) and not unfinished(title)
-            and not names_elsewhere(title, sentence) else None
+    return [title if title and not copies_opening(title, sentence) and not unfinished(title, sentence)
+            and not names_elsewhere(title, sentence) and not guesses(title, sentence, topic) else None
             for title, sentence in zip(titles, sentences, strict=True)]
+
+
+def guesses(headline: str, sentence: str, topic: frozenset[str]) -> bool:
+    """Whether a headline writes one of the story's commonest words (``topic``) that its
+    sentence does not ("Trump announces ceasefire" over "Trump made the announcement on Truth
+    Social"): small models lean on the story's topic where a sentence says something else."""
+    return bool(topic) and not (topic & set(content_keys(headline))) <= set(content_keys(sentence))
 
 
 _SPEECH = (r"(?:said|says|told|tells|added|adds|stressed|stresses|stated|states|warned|warns|wrote|writes|"

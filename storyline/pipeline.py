@@ -30,7 +30,7 @@ from .errors import ExtractionRetryError, TruncatedOutputError, UnreliableAdjudi
 from .extract import PlannedCall, Planner, article_view
 from .ingest import load_articles
 from .mentions import read_mentions, write_mentions
-from .merge import AdjudicationOutput, Adjudicator
+from .merge import AdjudicationOutput, Adjudicator, story_topic
 from .merge import merge as merge_mentions
 from .models import Article, ArticleInfo, Event, Mention, Meta, Result, Stats
 from .summary import (
@@ -409,31 +409,42 @@ class Pipeline:
         return self.result(articles, events, self.summarize(events, articles))  # type: ignore[arg-type]
 
     def name_events(self, events: list[Event]) -> list[Event]:
-        """Headlines for the events no mention titled (``headlines``), asked in batches; an event
-        whose headline fails is named by its quote's opening words."""
+        """Headlines for the events no mention titled (``headlines``), asked in batches. A
+        headline refused (``headlines.accepted``) is asked for once more, for its sentence alone:
+        in a batch, small models slip a headline onto the next sentence. An event whose headline
+        still fails is named by its quote's opening words."""
         pending = naming.untitled(events)
-        if pending:
-            self.check_templates()
-            log.info("Writing headlines for %d events ...", len(pending))
+        if not pending:
+            return events
+        self.check_templates()
+        log.info("Writing headlines for %d events ...", len(pending))
+        topic = story_topic(m for event in events for m in event.mentions)
+        refused = []
         for start in range(0, len(pending), naming.BATCH):
             batch = pending[start:start + naming.BATCH]
-            sentences = [naming.sentence_of(e) for e in batch]
-            messages = self.prompts.messages("headline", sentences=[
-                extraction.NumberedSentence(n, text) for n, text in enumerate(sentences, start=1)])
-            request = GenerationRequest(messages=messages, json_schema=naming.headline_schema(len(batch)),
-                                        max_tokens=16 + len(batch) * 24, temperature=self.options.temperature,
-                                        seed=self.options.seed)
-            try:
-                output = structured_call(self.backend, request, naming.HeadlineOutput, stage="headline",
-                                         stats=self.stats, prompts=self.prompts, cache=self.cache,
-                                         cache_extra=self._cache_extra(), max_retries=self.options.max_retries)
-                titles = naming.accepted(output.headlines, sentences)
-            except (ExtractionRetryError, TruncatedOutputError) as failure:
-                self.warn(f"No headlines for {len(batch)} events: {failure}")
-                titles = [None] * len(batch)
-            for event, title in zip(batch, titles, strict=True):
-                event.title = title or naming.opening_words(event)
+            for event, title in zip(batch, self._headlines(batch, topic), strict=True):
+                event.title = title or ""
+                refused += [] if title else [event]
+        for event in refused:
+            event.title = self._headlines([event], topic)[0] or naming.opening_words(event)
         return events
+
+    def _headlines(self, batch: list[Event], topic: frozenset[str]) -> list[str | None]:
+        """The model's headline for each event of a batch, None where it is refused."""
+        sentences = [naming.sentence_of(e) for e in batch]
+        messages = self.prompts.messages("headline", sentences=[
+            extraction.NumberedSentence(n, text) for n, text in enumerate(sentences, start=1)])
+        request = GenerationRequest(messages=messages, json_schema=naming.headline_schema(len(batch)),
+                                    max_tokens=16 + len(batch) * 24, temperature=self.options.temperature,
+                                    seed=self.options.seed)
+        try:
+            output = structured_call(self.backend, request, naming.HeadlineOutput, stage="headline",
+                                     stats=self.stats, prompts=self.prompts, cache=self.cache,
+                                     cache_extra=self._cache_extra(), max_retries=self.options.max_retries)
+        except (ExtractionRetryError, TruncatedOutputError) as failure:
+            self.warn(f"No headlines for {len(batch)} events: {failure}")
+            return [None] * len(batch)
+        return naming.accepted(output.headlines, sentences, topic)
 
     def close(self) -> None:
         """Close the cache, and the backend if the pipeline loaded it (a backend passed in

@@ -166,6 +166,21 @@ def test_a_headline_that_stops_before_saying_what_is_unfinished(headline, unfini
     assert unfinished(headline) is unfinished_
 
 
+LAVROV_CALL = ("The Russian Foreign Ministry confirmed that U.S. Secretary of State Marco Rubio recently spoke with "
+               "Russian Foreign Minister Sergei Lavrov to discuss the next steps.")
+
+
+@pytest.mark.parametrize(("headline", "unfinished_"), [
+    ("U.S. Secretary of State Marco Rubio speaks with Russian", True),  # "Russian Foreign Minister ..."
+    ("Rubio speaks with Russian Foreign", True),
+    ("Rubio speaks with Sergei Lavrov", False),  # the name ends there
+    ("Rubio speaks with Lavrov", False),
+    ("Russian Foreign Ministry confirms talks", False),
+])
+def test_a_headline_that_stops_inside_a_name_is_unfinished(headline, unfinished_):
+    assert unfinished(headline, LAVROV_CALL) is unfinished_
+
+
 def test_an_unfinished_headline_is_no_title_but_its_happening_stays():
     article, chunk = _article("EU foreign policy chief Kaja Kallas dismissed Russia's conditions.", "Talks resumed.")
     kallas, talks = _ground(article, chunk, event("EU foreign policy chief says", 1), event("Talks resume", 2))

@@ -62,3 +62,14 @@ def test_a_headline_longer_than_an_extraction_headline_is_kept_whole():
     headline = "Zelenskiy says Ukraine's sovereignty is non-negotiable"  # 54 characters
     reply = HeadlineOutput.model_validate_json(f'{{"headlines": ["{headline}"]}}')
     assert accepted(reply.headlines, [sentence]) == [headline]
+
+
+def test_a_headline_that_guesses_the_storys_topic_word_is_refused():
+    """"ceasefire" is the story's word, but this sentence is about the call's announcement."""
+    sentence = "Trump made the announcement on Truth Social, emphasizing the need to end the deadly conflict."
+    topic = frozenset({"cease", "putin"})  # folded as grounding.content_keys folds words
+    guess, title = "Trump announces ceasefire on Truth Social", "Trump announces call on Truth Social"
+    assert accepted([guess], [sentence], topic) == [None]
+    assert accepted([title], [sentence], topic) == [title]
+    assert accepted([guess], [sentence]) == [guess]  # no topic given
+

@@ -355,3 +355,38 @@ def test_adjudication_merges_the_pair_the_model_calls_the_same():
     assert (result.meta.stats.adjudicated_pairs, result.meta.stats.adjudicated_same) == (1, 1)
     assert "Sentence A" in asked[0] and "mayor" in asked[0].lower()
     assert len(result.timeline) == 1 and result.timeline[0].sources == 2
+
+
+NAMED = {  # sentence -> the headline the model writes for it alone
+    "Ukraine reported on Sunday that Moscow had launched 90 Iranian-made Shahed drones on nine regions.":
+        "Moscow launches 90 drones at nine regions",
+    "Press Secretary Karoline Leavitt stated on Monday that Trump remains dedicated to securing peace.":
+        "Leavitt says Trump dedicated to peace",
+    "Last month, he clashed with Zelensky in Washington, causing the Ukrainian leader to leave early.":
+        "Zelensky clashes with Putin",  # names someone the sentence does not: refused again
+}
+
+
+def test_a_refused_headline_is_asked_for_again_for_its_sentence_alone():
+    """In a batch the model slips each headline onto the next sentence; asked for one sentence at
+    a time, it names each. What it still cannot name is named by its opening words."""
+    from storyline.merge import build_event
+    from storyline.models import Mention
+
+    sentences = list(NAMED)
+    asked = []
+
+    def reply(request):
+        shown = [s for s in sentences if s in request.messages[-1][1]]
+        asked.append(len(shown))
+        if len(shown) > 1:  # the batch: every headline one sentence late
+            return {"headlines": ["Weekend fighting continues", *(NAMED[s] for s in shown[:-1])]}
+        return {"headlines": [NAMED[shown[0]]]}
+
+    events = [build_event([Mention(article=f"a{i}", quote=s, title="", offset=i)]) for i, s in enumerate(sentences)]
+    pipeline = Pipeline(backend=ScriptedBackend(responder=reply))
+    named = pipeline.name_events(events)
+    assert asked == [3, 1, 1, 1]
+    assert [e.title for e in named] == [
+        "Moscow launches 90 drones at nine regions", "Leavitt says Trump dedicated to peace",
+        "Last month, he clashed with Zelensky in Washington, causing the Ukrainian leader…"]

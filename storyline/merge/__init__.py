@@ -15,7 +15,7 @@ depend on the order of the input.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from ..models import Event, Mention
@@ -30,7 +30,7 @@ from .text import Vectors
 from .titles import title_trust
 
 __all__ = ["DEFAULT_SETTINGS", "AdjudicationOutput", "Adjudicator", "MergeSettings", "Weights", "build_event",
-           "cluster", "merge"]
+           "cluster", "merge", "story_topic"]
 
 
 def cluster(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None, *,
@@ -92,6 +92,19 @@ def _link(reports: list[Mention], adjudicate: Adjudicator | None,
         check_adjudicator(adjudicate, reports, Scorer(vectors, settings.weights), columns, (first, second), values,
                           apart, settings)
     return linker.link(first[keep], second[keep], values[keep], asked[keep], adjudicate), trust
+
+
+def story_topic(mentions: Iterable[Mention], settings: MergeSettings = DEFAULT_SETTINGS) -> frozenset[str]:
+    """The story's commonest words, folded as ``grounding.content_keys`` folds them (those at
+    least ``settings.topic_share`` of the quotes write, and ``settings.topic_quotes`` at least):
+    a headline that writes one its sentence does not is a guess (``headlines.accepted``; the
+    merge tests its titles so, on all at once: ``titles``)."""
+    from ..grounding import content_keys
+
+    quotes = [m.quote for m in mentions]
+    writing = Counter(key for quote in quotes for key in set(content_keys(quote)))
+    floor = max(settings.topic_quotes, settings.topic_share * len(quotes))
+    return frozenset(key for key, count in writing.items() if count >= floor)
 
 
 def merge(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None, *,

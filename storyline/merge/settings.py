@@ -81,6 +81,11 @@ class MergeSettings:
     title_agreement: float = 0.6
     """A title shared by three or more mentions counts only if this share of pairs of them score
     at least ``title_cohesion`` on their quotes alone (see ``titles``)."""
+    topic_share: float = 0.1
+    topic_quotes: int = 5
+    """A word at least this share of all quotes write (and this many at least) is one of the
+    story's commonest: a title that writes it where its quote does not is a guess, and does not
+    name an event (``titles``); nor is such a headline kept (``headlines.accepted``)."""
     title_sample: int = 16
     label_min_reports: int = 6
     label_share: float = 1 / 3

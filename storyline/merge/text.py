@@ -102,6 +102,22 @@ def _copied_titles(quotes: _Tokens, titles: _Tokens):
     return np.fromiter(map(str.__contains__, quote_texts, title_texts), dtype=bool, count=len(quote_texts))
 
 
+def _common_words(titles: _Tokens, quotes: _Tokens, word: dict[str, str], position: dict[str, int]):
+    """(row, id) of the titles' content words that are no names: those written in lower case,
+    and a title's capitalised first word where some quote writes it in lower case ("Leak causes
+    explosion")."""
+    import numpy as np
+
+    written_lower = set(quotes.distinct)
+    ids = np.array([position[word[t]] if t in word else -1 for t in titles.distinct], dtype=np.int64)
+    lower = np.array([t[:1].islower() for t in titles.distinct], dtype=bool)
+    first_lower = np.array([t[:1].isupper() and t.lower() in written_lower for t in titles.distinct], dtype=bool)
+    separator = np.array([t == _SEPARATOR for t in titles.distinct], dtype=bool)
+    first = np.concatenate(([True], separator[titles.codes[:-1]])) if len(titles.codes) else np.zeros(0, dtype=bool)
+    keep = (ids[titles.codes] >= 0) & (lower[titles.codes] | (first & first_lower[titles.codes]))
+    return titles.rows[keep], ids[titles.codes][keep]
+
+
 class Vectors:
     """The mentions as sparse vectors (see the module's docstring): ``stacked`` holds every
     kind side by side over one vocabulary, ``columns`` sums a pair's shared entries per kind
@@ -145,20 +161,21 @@ class Vectors:
         self.title_words = self.matrix(kinds["titles"])
         self.title_names = self._title_names(quotes, titles)
         self.copied_title = _copied_titles(quotes, titles)
-        self.grounded = self._grounded(kinds["quotes"], kinds["titles"])
+        self.quote_prefixes, self.title_prefixes, self.title_common_words = self._prefixes(
+            kinds["quotes"], kinds["titles"], _common_words(titles, quotes, word, position))
+        self.grounded = np.asarray(self.quote_prefixes.multiply(self.title_prefixes).getnnz(axis=1) > 0)
         self._weigh(kinds)
 
-    def _grounded(self, quote_words, title_words):
-        """Whether each title shares a word with its own quote, compared on their first five
-        letters ("Zelensky" and "Zelenskiy", "Ukraine" and "Ukrainian" agree): a title that shares
-        none ("Ceremony", or the prompt's own example, as small models write) is not about it."""
+    def _prefixes(self, *kinds):
+        """Content words (the quotes', the titles', ...) as binary rows over their first five
+        letters ("Zelensky" and "Zelenskiy", "Ukraine" and "Ukrainian" agree), one matrix per
+        kind. ``grounded``: a title that shares none with its own quote ("Ceremony", or the
+        prompt's own example, as small models write) is not about it."""
         import numpy as np
 
         keys: dict[str, int] = {}
         prefix = np.array([keys.setdefault(word[:5], len(keys)) for word in self.vocabulary], dtype=np.int64)
-        quote, title = ((rows, prefix[ids]) for rows, ids in (quote_words, title_words))
-        shared = self.matrix(quote, width=len(keys)).multiply(self.matrix(title, width=len(keys)))
-        return np.asarray(shared.getnnz(axis=1) > 0)
+        return tuple(self.matrix((rows, prefix[ids]), width=len(keys)) for rows, ids in kinds)
 
     def _title_names(self, quotes: _Tokens, titles: _Tokens):
         """Each title's names, as binary rows over their first five letters ("Zelensky" and

@@ -7,6 +7,14 @@ score and never name an event. The tests, in order, each on all mentions at once
 
 - copied: the title is a run of its quote's words (``text._copied_titles``);
 - grounded: the title shares a word with a quote its article gives it to;
+- guesses (for naming only): the title writes one of the story's commonest words that its
+  quote does not ("Trump announces ceasefire" over "Trump made the announcement on Truth
+  Social", "Leak causes explosion" over "Eleven people died when an explosion destroyed the
+  rig"): small models lean on the story's topic where a sentence says something else. Names
+  are not tested: a sentence names one in other words ("Moscow", "the Kremlin", "the company").
+  Such a title still counts as evidence (hand-written titles sum a happening up in the story's
+  words too), but it does not name an event. A word is one of the commonest when
+  ``topic_share`` of all quotes write it, and ``topic_quotes`` at least;
 - labels: in an article with at least ``label_min_reports`` sentences reported, a title on more
   than ``label_share`` of them is a label, not a title (a news article reports several
   happenings; on the seeds one happening takes at most a sixth of an article);
@@ -37,12 +45,15 @@ class TitleTrust:
     """Per mention: the title is evidence."""
     copied: Any
     """Per mention: the title is a run of its quote's words (or empty)."""
+    guessed: Any
+    """Per mention: the title writes one of the story's commonest words that its quote does not."""
 
     def levels(self) -> list[int]:
-        """COUNTS where the title is evidence, COPIED where it copies its quote, else UNRELATED."""
+        """COUNTS where the title is evidence and no guess, COPIED where it copies its quote, else
+        UNRELATED: the levels at which titles may name an event (``events``)."""
         import numpy as np
 
-        return np.where(self.informative, COUNTS, np.where(self.copied, COPIED, UNRELATED)).tolist()
+        return np.where(self.informative & ~self.guessed, COUNTS, np.where(self.copied, COPIED, UNRELATED)).tolist()
 
 
 def title_trust(vectors: Vectors, columns: Columns, settings: MergeSettings) -> TitleTrust:
@@ -56,7 +67,19 @@ def title_trust(vectors: Vectors, columns: Columns, settings: MergeSettings) -> 
     words_only = Scorer(vectors, settings.weights)
     informative &= ~_loose_groups(key, informative, columns, words_only, settings)
     informative &= ~labels
-    return TitleTrust(informative=informative, copied=vectors.copied_title)
+    return TitleTrust(informative=informative, copied=vectors.copied_title, guessed=_guesses(vectors, settings))
+
+
+def _guesses(vectors: Vectors, settings: MergeSettings):
+    """Whether each title writes one of the story's commonest words, not as a name, that its
+    own quote does not (see the module's docstring)."""
+    import numpy as np
+
+    quotes, titles = vectors.quote_prefixes, vectors.title_common_words
+    writing = np.bincount(quotes.indices, minlength=quotes.shape[1])
+    common = (writing >= settings.topic_quotes) & (writing >= settings.topic_share * vectors.n)
+    missing = titles - titles.multiply(quotes)  # each title's common words its quote does not write
+    return np.asarray(missing @ common.astype(np.float32) > 0).ravel()
 
 
 def _grounded_in_article(vectors: Vectors, key, article):
