@@ -50,7 +50,7 @@ what when where whom how all both very just even only own same so too s t its
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a story's words repeat: the merge folds every quote's words
+@functools.lru_cache(maxsize=1 << 16)  # a story's words repeat, and every quote's are folded (merge.story_topic)
 def _key(word: str) -> str:
     """A word folded for comparison: lower case, a crude stem, its first five letters ("Zelensky"
     and "Zelenskiy", "confirms" and "confirmed" agree)."""
