@@ -23,7 +23,7 @@ from . import extract as extraction
 from . import grounding
 from . import headlines as naming
 from .backends import Backend, GenerationRequest, Vocabulary, load_backend
-from .cache import CallCache, default_cache_dir
+from .cache import CallCache, call_key, default_cache_dir
 from .calls import stop_key, structured_call
 from .chunk import split_chunk
 from .errors import ExtractionRetryError, TruncatedOutputError, UnreliableAdjudicatorError
@@ -170,13 +170,23 @@ class Pipeline:
         """Chunk every article and render its extraction calls, each proven to fit the context."""
         return self._plan(self.planner(vocabulary), articles)
 
-    def _plan(self, planner: Planner, articles: list[Article]) -> list[PlannedCall]:
+    def _plan(self, planner: Planner, articles: list[Article], *, loaded: bool = False) -> list[PlannedCall]:
+        """The calls, after the warnings about them. ``loaded``: the model is loaded, so the calls
+        the cache answers can be told apart (a dry run plans without loading it)."""
         problems: list[str] = []
         planned = planner.plan(articles, problems=problems)
         for problem in problems:
             self.warn(problem)
-        self._warn_if_large(planned)
+        self._warn_if_large(self._uncached(planned) if loaded else planned, len(planned))
         return planned
+
+    def _uncached(self, planned: list[PlannedCall]) -> list[PlannedCall]:
+        """The planned extraction calls the cache does not answer."""
+        if self.cache is None:
+            return planned
+        identity, extra = self.backend.identity, self._cache_extra()
+        return [call for call in planned if self.cache.get(
+            call_key(identity, call.request, extraction.ExtractionOutput.__name__, extra)) is None]
 
     def extract(self, articles: list[Article]) -> list[Mention]:
         """Extraction for every chunk of every article. A chunk whose output stays invalid is
@@ -189,7 +199,7 @@ class Pipeline:
         backend = self.backend
         self.stats.source_tokens += sum(backend.tokenizer.count_many([a.text for a in articles]))
         planner = self.planner()
-        planned = self._plan(planner, articles)
+        planned = self._plan(planner, articles, loaded=True)
         self.stats.chunks += len(planned)
         mentions: list[Mention] = []
         for call, (outputs, failures) in zip(planned, self._run_calls(planner, planned), strict=True):
@@ -255,17 +265,19 @@ class Pipeline:
     LARGE_RUN_CALLS = 200
     LARGE_ARTICLE_CALLS = 40
 
-    def _warn_if_large(self, planned: list[PlannedCall]) -> None:
-        """Say before the work starts when a run is long, so the user can stop it."""
+    def _warn_if_large(self, to_make: list[PlannedCall], planned: int) -> None:
+        """Say before the work starts when a run is long, so the user can stop it: when the calls
+        still ``to_make`` (of ``planned`` in all; the cache answers the rest) are many."""
         per_article: dict[str, int] = {}
-        for call in planned:
+        for call in to_make:
             per_article[call.article.id] = per_article.get(call.article.id, 0) + 1
         for article_id, calls in per_article.items():
             if calls >= self.LARGE_ARTICLE_CALLS:
                 self.warn(f"{article_id} is very long: {calls} extraction calls for this article alone.")
-        if len(planned) >= self.LARGE_RUN_CALLS:
-            tokens = sum(call.prompt_tokens for call in planned)
-            self.warn(f"This run makes {len(planned)} extraction calls over about {tokens:,} prompt tokens, "
+        if len(to_make) >= self.LARGE_RUN_CALLS:
+            tokens = sum(call.prompt_tokens for call in to_make)
+            cached = f" ({planned - len(to_make)} more are answered from the cache)" if planned > len(to_make) else ""
+            self.warn(f"This run makes {len(to_make)} extraction calls{cached} over about {tokens:,} prompt tokens, "
                       "which can take hours on a laptop CPU. Press Ctrl-C to stop: finished calls are kept, "
                       "and the same command resumes.")
 

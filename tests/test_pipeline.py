@@ -116,6 +116,31 @@ def test_interrupted_run_resumes_without_redoing_finished_chunks(tmp_path):
     assert resumed.extract_calls == 2
 
 
+def test_a_long_run_is_announced_by_the_calls_the_cache_does_not_answer(tmp_path, monkeypatch):
+    """Five seed chunks; a run of four calls or more is long. Resumed with three cached, two are
+    left: no warning."""
+    monkeypatch.setattr(Pipeline, "LARGE_RUN_CALLS", 4)
+    cache = tmp_path / "cache"
+    first = _run(ScriptedBackend(responder=oracle, identity="oracle"), cache)
+    assert [w for w in first.meta.warnings if w.startswith("This run makes 5 extraction calls over")]
+    for path in cache.rglob("*"):  # start again with only three of the five answers kept
+        if path.is_file():
+            path.unlink()
+    calls = {"n": 0}
+
+    def three(request):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return oracle(request)
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(ScriptedBackend(responder=three, identity="oracle"), cache)
+    resumed = _run(ScriptedBackend(responder=oracle, identity="oracle"), cache)
+    assert resumed.meta.stats.extract_calls == 2
+    assert not [w for w in resumed.meta.warnings if "extraction calls" in w]
+
+
 def test_broken_template_fails_before_any_model_call(tmp_path):
     prompts = tmp_path / "prompts"
     prompts.mkdir()
