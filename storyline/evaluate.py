@@ -161,14 +161,17 @@ def _day_order(events: list) -> list:
 
 def day_weights(result, undated: UndatedChoice = "leave") -> dict[dt.date, int]:
     """How many articles report something on each day of a result's timeline (as ``from_result``
-    places events): the days many articles report are the story's main days, as DATEWISE
-    ranks dates by how many articles mention them. A day of many events from one long article
-    is not."""
+    places events) or are published on it: the days many articles report or publish on are the
+    story's main days, as DATEWISE ranks dates by how many articles mention them or are
+    published on them. A day of many events from one long article is not."""
     reporting: dict[dt.date, set[str]] = {}
     for event in result.timeline:
         day = _day_of(event.date, undated)
         if day is not None:
             reporting.setdefault(day, set()).update(m.article for m in event.mentions)
+    for article in result.articles:
+        if article.published in reporting:
+            reporting[article.published].add(article.id)
     return {day: len(articles) for day, articles in reporting.items()}
 
 

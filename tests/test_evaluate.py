@@ -147,11 +147,12 @@ def test_undated_events_stand_on_their_publication_date_only_when_asked():
 
 def test_the_protocol_keeps_the_days_most_articles_report():
     """One long article tells four things of 15 June; three articles report 16 June, two 17 June.
-    With two gold days, the days kept are those more articles report, not those of most events."""
+    With two gold days, the days kept are those more articles report, not those of most events.
+    An article published on a day counts for it too (once, if it also reports it)."""
     import datetime as dt
 
     from storyline.evaluate import day_weights, from_result
-    from storyline.models import DateSpan, Event, Mention, Result
+    from storyline.models import ArticleInfo, DateSpan, Event, Mention, Result
 
     def event(name: str, day: int, articles: list[str]) -> Event:
         when = dt.date(2010, 6, day)
@@ -169,6 +170,13 @@ def test_the_protocol_keeps_the_days_most_articles_report():
     predicted = from_result(result)
     assert list(limit_to(predicted, gold, day_weights(result))) == [D(2010, 6, 16), D(2010, 6, 17)]
     assert list(limit_to(predicted, gold)) == [D(2010, 6, 15), D(2010, 6, 16)]  # most sentences
+    # "d" (which reports 17 June) and three others are published on 15 June, "b" on 16 June; an
+    # article published on a day without events adds no day
+    published = {"long": 14, "a": 18, "b": 16, "c": 18, "d": 15, "e": 15, "f": 15, "g": 15, "h": 20}
+    articles = [ArticleInfo(id=a, published=D(2010, 6, day)) for a, day in published.items()]
+    result = result.model_copy(update={"articles": articles})
+    assert day_weights(result) == {D(2010, 6, 15): 5, D(2010, 6, 16): 3, D(2010, 6, 17): 2}
+    assert list(limit_to(predicted, gold, day_weights(result))) == [D(2010, 6, 15), D(2010, 6, 16)]
 
 
 def test_among_equally_reported_events_a_day_leads_with_the_one_like_its_other_reports():
