@@ -235,6 +235,23 @@ def test_about_and_likely_point_ahead_only_before_to(context, tense):
         assert resolve("22 April", D(2010, 5, 15), context).start == D(2010, 4, 22)
 
 
+CAP_PLACED = ("NEW CAP FOR LEAKING OIL WELL In June, BP placed a cap, known as an LMRP cap, over the top of the "
+              "Deepwater Horizon well so oil could be collected at the surface")
+
+
+def test_a_purpose_clause_does_not_set_the_tense_of_the_clause_before_it():
+    """A BBC caption of 16 July 2010: the cap was placed in June 2010; "so oil could be collected"
+    is its purpose, another clause. Read as the tense of "In June", "could" sent the cap (14
+    reports) to June 2011. Reported speech still points ahead."""
+    from storyline.grounding import date_mention, status_hint
+
+    status = status_hint(CAP_PLACED, "")
+    assert status == "happened"
+    span = date_mention("In June", CAP_PLACED, status, D(2010, 7, 16))
+    assert (span.start, span.end) == (D(2010, 6, 1), D(2010, 6, 30))
+    assert detect_tense("Kallas said the talks would resume on Friday", "on Friday") == "future"  # still ahead
+
+
 @pytest.mark.parametrize(("span", "text"), [
     (resolve("on Tuesday", MON, "will speak on Tuesday"), "18 Mar 2025"),
     (resolve("in February", MON, "the summit in February"), "Feb 2025"),

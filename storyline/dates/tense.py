@@ -68,10 +68,11 @@ _HEADLINE_INFINITIVE = re.compile(
     re.IGNORECASE,
 )
 # Where one clause ends and another begins: a verb on the other side of these words governs
-# another clause ("said that the vote on Tuesday will ...").
+# another clause ("said that the vote on Tuesday will ...", "placed a cap in June so oil could be
+# collected").
 _CLAUSE_BREAK = re.compile(
     r"[;:()\u2014\"“”]|\s-\s|\b(?:that|which|who|whom|whose|where|when|while|whereas|because|although|though|"
-    r"unless|if|but)\b",
+    r"unless|if|but|so(?! far\b| much\b| many\b| long\b|-))\b",
     re.IGNORECASE,
 )
 
