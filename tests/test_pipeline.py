@@ -97,17 +97,22 @@ def test_another_script_does_not_share_cached_results(tmp_path):
     assert stats.extract_calls == 5 and stats.cache_hits == 0
 
 
-def test_interrupted_run_resumes_without_redoing_finished_chunks(tmp_path):
-    cache = tmp_path / "cache"
+def _interrupted_after(answers: int) -> ScriptedBackend:
+    """The oracle, interrupted (Ctrl-C) when asked once more after ``answers`` answers."""
     calls = {"n": 0}
 
     def flaky(request):
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] > answers:
             raise KeyboardInterrupt
         return oracle(request)
 
-    crashing = ScriptedBackend(responder=flaky, identity="oracle")
+    return ScriptedBackend(responder=flaky, identity="oracle")
+
+
+def test_interrupted_run_resumes_without_redoing_finished_chunks(tmp_path):
+    cache = tmp_path / "cache"
+    crashing = _interrupted_after(3)
     with pytest.raises(KeyboardInterrupt):
         _run(crashing, cache)
     assert len(crashing.requests) == 4  # three finished, the fourth interrupted
@@ -126,16 +131,8 @@ def test_a_long_run_is_announced_by_the_calls_the_cache_does_not_answer(tmp_path
     for path in cache.rglob("*"):  # start again with only three of the five answers kept
         if path.is_file():
             path.unlink()
-    calls = {"n": 0}
-
-    def three(request):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return oracle(request)
-
     with pytest.raises(KeyboardInterrupt):
-        _run(ScriptedBackend(responder=three, identity="oracle"), cache)
+        _run(_interrupted_after(3), cache)
     resumed = _run(ScriptedBackend(responder=oracle, identity="oracle"), cache)
     assert resumed.meta.stats.extract_calls == 2
     assert not [w for w in resumed.meta.warnings if "extraction calls" in w]
