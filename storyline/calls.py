@@ -96,24 +96,28 @@ def _count(stats: Stats, stage: str, counter: str, amount: int = 1) -> None:
 def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, stats: Stats,
                    progress: Callable[[int], None] | None = None) -> Generation:
     """A generation that ended by itself: one that hits the token limit is run again once with
-    the limit doubled (as far as the context window allows), then given up as truncated."""
+    the limit doubled (as far as the context window allows), then given up as truncated. One the
+    backend stopped in a loop is given up at once: more room would only hold more of the loop."""
     generation = backend.generate(request, progress)
     _record(stats, stage, generation)
-    if generation.finish_reason != "length":
+    if generation.finish_reason == "stop":
         return generation
     _count(stats, stage, "truncated")
     room = backend.context_window - backend.count_prompt_tokens(request.messages)
     larger = min(2 * request.max_tokens, room)
-    if larger > request.max_tokens:
+    if generation.finish_reason == "length" and larger > request.max_tokens:
         log.info("a %s reply reached its limit of %d tokens; trying once with %d", stage, request.max_tokens, larger)
-        generation = backend.generate(request.model_copy(update={"max_tokens": larger}), progress)
+        request = request.model_copy(update={"max_tokens": larger})
+        generation = backend.generate(request, progress)
         _record(stats, stage, generation)
-        if generation.finish_reason != "length":
+        if generation.finish_reason == "stop":
             return generation
         _count(stats, stage, "truncated")
-    raise TruncatedOutputError(
-        f"The model's {stage} reply did not fit in {max(larger, request.max_tokens)} tokens.",
-        raw_output=generation.text, max_tokens=max(larger, request.max_tokens))
+    if generation.finish_reason == "loop":
+        message = f"The model's {stage} reply fell into a loop (it ended {generation.text[-24:]!r}) and was stopped."
+    else:
+        message = f"The model's {stage} reply did not fit in {request.max_tokens} tokens."
+    raise TruncatedOutputError(message, raw_output=generation.text, max_tokens=request.max_tokens)
 
 
 def structured_call(

@@ -371,8 +371,8 @@ class Pipeline:
                 if finished is None:
                     self.warn(f"No summary: {failure}")
                     return ""
-                self.warn(f"The summary ran past its token limit; the {len(finished.sentences)} sentence(s) "
-                          "it had finished are kept.")
+                self.warn(f"The summary was cut off ({failure}); the {len(finished.sentences)} sentence(s) it "
+                          "had finished are kept.")
                 return finished.text
             except ExtractionRetryError as failure:
                 self.warn(f"No summary: {failure}")

@@ -107,6 +107,38 @@ def test_truncated_output_gets_one_larger_limit_then_its_own_error(seed_call):
     assert stats.truncated == 2 and stats.retries == 0
 
 
+def test_a_reply_stopped_in_a_loop_is_not_run_again_with_more_room(seed_call):
+    from storyline.backends import Generation
+
+    _, call = seed_call
+
+    class Loops(ScriptedBackend):
+        def generate(self, request, progress=None):
+            super().generate(request)
+            return Generation(text='{"sentences": ["Talks' + "os" * 40, completion_tokens=90, finish_reason="loop")
+
+    backend = Loops(responder=lambda request: "unused", context_window=100_000)
+    stats = Stats()
+    with pytest.raises(TruncatedOutputError) as caught:
+        structured_call(backend, call.request, ExtractionOutput, stage="extract", stats=stats, prompts=PromptSet())
+    assert len(backend.requests) == 1 and stats.truncated == 1
+    assert "loop" in str(caught.value) and caught.value.raw_output.endswith("osos")
+
+
+@pytest.mark.parametrize(("tokens", "looping"), [
+    ([7] * 68, True),                              # one token over and over
+    ([1, 2, 3] + [5, 6] * 34, True),               # a unit of two
+    ([9] + [1, 2, 3, 4] * 17, True),               # a unit of four, the longest looked for
+    ([1, 2, 3, 4, 5] * 14, False),                 # a unit of five: a list of items, say
+    ([7] * 60 + [8] + [7] * 7, False),             # broken once inside the last 64
+    ([7] * 66, False),                             # too short to tell
+])
+def test_a_loop_is_a_short_unit_repeated_over_the_last_64_tokens(tokens, looping):
+    from storyline.backends import repeating
+
+    assert repeating(tokens) is looping
+
+
 @pytest.mark.slow
 def test_tiny_model_output_always_validates(llama_backend):
     """Schema-constrained decoding on the real llama.cpp path yields valid output first time."""

@@ -41,7 +41,7 @@ from llama_cpp.llama_grammar import json_schema_to_gbnf
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ModelUnavailableError
-from . import Generation, GenerationRequest
+from . import Generation, GenerationRequest, repeating
 from .llama_chat import ChatPrompt, LlamaTokenizer
 from .llama_state import PrefixStates
 
@@ -437,7 +437,8 @@ class LlamaCppBackend:
     # --- sampling -------------------------------------------------------------------------------
 
     def _sample(self, gbnf: str, limit: int, temperature: float, seed: int, progress=None) -> tuple[list[int], str]:
-        """Generate up to ``limit`` tokens under the grammar; stop when it is complete.
+        """Generate up to ``limit`` tokens under the grammar; stop when it is complete, or when the
+        reply has fallen into a loop (``repeating``: finish reason "loop").
 
         Greedy (temperature 0): the best token, checked against the grammar alone (see
         ``_greedy``). Sampling: the grammar is applied to the whole vocabulary first and the
@@ -461,6 +462,8 @@ class LlamaCppBackend:
                 if llama_cpp.llama_vocab_is_eog(self._vocab, token):
                     return reply, "stop"
                 reply.append(token)
+                if repeating(reply):
+                    return reply, "loop"
                 if progress is not None:
                     progress(len(reply))
                 if self._complete(grammar):
