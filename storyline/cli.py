@@ -123,7 +123,8 @@ def _print_stats(stats) -> None:
     ratio = stats.extract_prompt_tokens_evaluated / stats.source_tokens if stats.source_tokens else 0.0
     click.echo(f"source tokens {stats.source_tokens}; extraction prompt tokens evaluated / source "
                f"tokens = {ratio:.3f}; mentions {stats.mentions}; ungrounded dropped "
-               f"{stats.ungrounded_dropped}; duplicates dropped {stats.duplicates_dropped}; dated sentences "
+               f"{stats.ungrounded_dropped}; duplicates dropped {stats.duplicates_dropped}; questions dropped "
+               f"{stats.questions_dropped}; dated sentences "
                f"added {stats.dated_sentences_added}", err=True)
     if stats.adjudicated_pairs:
         judged = stats.stage("adjudicate")

@@ -353,6 +353,24 @@ def names_in(sentence: str, article: str | None = None, limit: int = MAX_ACTORS)
 # --- mentions -----------------------------------------------------------------------------------
 
 
+_QUESTION_END = re.compile(r"\?([\"'”’)\]]*)\s*$")
+_QUOTE_MARKS = "\"'“”‘’"
+
+
+def asks(sentence: str) -> bool:
+    """Whether a sentence is a question ("What is swine flu?", "So what are the options now for
+    BP?", or one quoted whole): it reports no happening, whoever asks it. On 76 H1N1 articles the
+    1.5B model made events of a newspaper's explainer questions and of its call for readers'
+    stories ("If you have been to Mexico since the outbreak, what was the reaction from loved
+    ones?"), repeated in six articles, which then led the summary. A sentence that reports a
+    question being asked ("Waltz replied, “Are we going to drive every Russian off...?”") is a
+    happening: it ends inside a quotation it does not open with."""
+    end = _QUESTION_END.search(sentence)
+    if end is None:
+        return False
+    return not any(mark in _QUOTE_MARKS for mark in end.group(1)) or sentence.lstrip()[:1] in _QUOTE_MARKS
+
+
 def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stats) -> list[Mention]:
     """Mentions for a chunk's reply: each headline on the sentence it reports, with its date,
     status and names read from that sentence. A headline no sentence bears out, and a second
@@ -365,7 +383,7 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     of its earlier steps ("Witkoff, who recently met Putin in Moscow"). A headline that only
     copies its sentence's opening words (``copies_opening``) or stops before saying what
     (``unfinished``) is not kept as the title: the happening stays, untitled, and the timeline
-    names it later.
+    names it later. A sentence that asks a question (``asks``) is never a mention.
     """
     texts = [article.text[s.start:s.end] for s in chunk.sentences]
     found = [find_expressions(text) for text in texts]
@@ -382,6 +400,9 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     for index, sentence in enumerate(texts):
         listed, title = index in titles, titles.get(index, "")
         if not listed and not found[index]:
+            continue
+        if asks(sentence):
+            stats.questions_dropped += listed
             continue
         hint = status_hint(quotation_dated(sentence, found[index]) or sentence, title)
         span, when = date_sentence(sentence, hint, article.published, found[index])

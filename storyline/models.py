@@ -193,6 +193,8 @@ class Stats(BaseModel):
     ungrounded_dropped: int = 0
     duplicates_dropped: int = 0
     untrusted_times: int = 0
+    questions_dropped: int = Field(0, description="headlines on a sentence that asks a question (\"What is swine "
+                                   "flu?\"), which reports no happening")
     dated_sentences_added: int = Field(0, description="sentences holding a time expression that the model "
                                        "listed no happening for, kept as mentions all the same")
     adjudicated_pairs: int = Field(0, description="pairs of reports put to the model as judge (--adjudicate)")

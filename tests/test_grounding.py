@@ -129,6 +129,20 @@ def test_a_dated_sentence_the_model_skipped_is_kept_without_a_title():
     assert stats.dated_sentences_added == 2
 
 
+def test_a_question_is_no_happening_whether_listed_or_dated():
+    article, chunk = _article(
+        "What is swine flu?", "Did talks resume on Saturday?", '"Do I trust them?" asked Senator Lee on Monday.',
+        "Rebels shelled the airport on Saturday.", "\u201cWho will pay for the damage?\u201d",
+        "Asked about land, Waltz replied on Sunday, \u201cAre we going to take back every inch?\u201d")
+    stats = Stats()
+    mentions = _ground(article, chunk, event("Swine flu explained", 1), event("Talks resume", 2),
+                       event("Senator Lee doubts them", 3), event("Who pays", 5), stats=stats)
+    assert [m.quote for m in mentions] == [
+        '"Do I trust them?" asked Senator Lee on Monday.', "Rebels shelled the airport on Saturday.",
+        "Asked about land, Waltz replied on Sunday, \u201cAre we going to take back every inch?\u201d"]
+    assert stats.questions_dropped == 3 and stats.dated_sentences_added == 2
+
+
 def test_a_headline_that_only_copies_its_sentences_opening_words_is_no_title():
     article, chunk = _article("Russian Foreign Minister Sergei Lavrov spoke to Rubio.",
                               "Teachers in Lyon went on strike.", "Talks resumed in Geneva.")
