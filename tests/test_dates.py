@@ -252,6 +252,25 @@ def test_a_purpose_clause_does_not_set_the_tense_of_the_clause_before_it():
     assert detect_tense("Kallas said the talks would resume on Friday", "on Friday") == "future"  # still ahead
 
 
+@pytest.mark.parametrize(("context", "expression", "tense"), [
+    ("Johnson said the virus had been contained, though this might only last until the autumn",
+     "until the autumn", "future"),
+    ("The slick may reach the Florida coast on Friday", "on Friday", "future"),
+    ("Engineers might have tried the cap on Friday", "on Friday", "past"),
+    ("May saw the first cases; the school closed on Friday", "on Friday", "past"),
+])
+def test_might_and_may_point_ahead_but_the_month_does_not(context, expression, tense):
+    """A Guardian report of 4 May 2009: the virus's containment "might only last until the
+    autumn" was dated to the autumn of 2008, read in the tense of "had been contained"."""
+    assert detect_tense(context, expression) == tense
+
+
+def test_a_possibility_until_a_season_is_the_coming_one():
+    span = resolve("until the autumn", D(2009, 5, 4),
+                   "Johnson said the virus had been contained, though this might only last until the autumn")
+    assert (span.end, span.qualifier) == (D(2009, 11, 30), "until")
+
+
 @pytest.mark.parametrize(("span", "text"), [
     (resolve("on Tuesday", MON, "will speak on Tuesday"), "18 Mar 2025"),
     (resolve("in February", MON, "the summit in February"), "Feb 2025"),

@@ -198,10 +198,12 @@ def _since(m, ctx):
 
 
 def _until(m, ctx):
-    """"until 7 June": the end of a state, read as the nearest such day whatever the tense. A
-    state that began in the past mostly ends ahead ("Eton advised to close until 7 June", a
-    closure done, in May 2009: the model's "happened" sent it to 7 June 2008)."""
-    inner = ctx.sub(m[1], None)
+    """"until 7 June": the end of a state, read as the nearest such day unless the sentence
+    points ahead. A state that began in the past mostly ends ahead ("Eton advised to close until
+    7 June", a closure done, in May 2009: the model's "happened" sent it to 7 June 2008), so the
+    past is never taken from the tense; the future is ("this might only last until the autumn",
+    in May 2009, is the coming autumn, not the one just gone)."""
+    inner = ctx.sub(m[1], "future" if ctx.tense == "future" else None)
     if inner.end is None:
         raise Unresolved("'until' needs an end point")
     return inner.with_(start=None, qualifier="until", vague=False)

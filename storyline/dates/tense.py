@@ -30,10 +30,11 @@ class Evidence(NamedTuple):
 _FUTURE = re.compile(
     r"\b(?:will|won't|wont|shall|(?:is|are|am|was|were) (?:(?:due|scheduled|slated|expected)(?: to)?|(?:going|set|"
     r"poised|planning|preparing|about|likely) to|to be)|plans? to|planning to|intends? to|aims? to|"
-    r"scheduled (?:for|to)|slated (?:for|to)|due (?:to|on|in)|expected (?:to|on|in)|would|could|upcoming|"
-    r"(?:is|are) to|to be held|next)\b|'ll\b",
+    r"scheduled (?:for|to)|slated (?:for|to)|due (?:to|on|in)|expected (?:to|on|in)|would|could|might|"
+    r"(?-i:may)|upcoming|(?:is|are) to|to be held|next)\b|'ll\b",
     re.IGNORECASE,
 )
+"""Markers of the future. The modal "may" counts only in lower case: "May" is a month."""
 # Past forms of common irregular verbs that are not also present forms or nouns ("read", "put",
 # "cut", "hit", "set" and "let" are left out on purpose).
 _IRREGULAR_PAST = (
