@@ -11,7 +11,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
 
 from .dates import format_span
-from .models import Event
+from .dates.tense import locate
+from .models import DateSpan, Event, Mention, Precision
 
 SENTENCE_CHARS = 360
 MAX_SENTENCES = 6
@@ -148,7 +149,8 @@ def summary_schema(events: int) -> dict:
 
 
 def event_view(event: Event) -> dict:
-    """What the summary prompt sees of an event."""
+    """What the summary prompt sees of an event: its report is shown with calendar dates
+    (``on_the_calendar``)."""
     return {
         "date": format_span(event.date),
         "title": event.title,
@@ -156,8 +158,51 @@ def event_view(event: Event) -> dict:
         "sources": event.sources,
         "actors": event.actors,
         "conflicts": [c.detail for c in event.conflicts],
-        "quote": event.mentions[0].quote if event.mentions else "",
+        "quote": on_the_calendar(event.mentions[0]) if event.mentions else "",
     }
+
+
+_ON_A_DAY = (Precision.day, Precision.range)
+
+
+def _calendar_words(span: DateSpan) -> str:
+    """A span as words that can stand where a time expression stood: "on 18 Mar 2025", "in
+    Feb 2025", "in the week of 10 Mar 2025", "until 18 Mar 2025"."""
+    shown = format_span(span)
+    if span.qualifier is not None:
+        return shown
+    if span.precision in _ON_A_DAY or span.start == span.end:
+        return f"on {shown}"
+    if span.precision == Precision.week and span.start is not None:
+        return f"in the week of {format_span(DateSpan(start=span.start, end=span.start, precision=Precision.day))}"
+    return f"in {shown}"
+
+
+def on_the_calendar(mention: Mention) -> str:
+    """The mention's quote with its time expression, where that counts from the day the article
+    was written ("yesterday", "on Tuesday", "last month", "over the weekend"), replaced by the
+    date it stands for ("on 24 Apr 2009", "in Feb 2025").
+
+    The summary is read without the articles' dates, and the 1.5B model copies much of its
+    reports: shown "People in Mexico City were ordered not to kiss or shake hands yesterday",
+    it wrote that "yesterday" into the summary (where it is dropped, see ``_DEICTIC``). Only the
+    prompt's copy changes; the timeline quotes the article verbatim. Expressions that write
+    their own date ("since March 2022"), vague ones ("recently") and those that date something
+    by another happening ("after a Ukrainian incursion last August") stay as written.
+    """
+    span, quote = mention.date, mention.quote
+    expression = span.expression
+    if (not expression or span.vague or not span.is_known or span.qualifier in ("before", "after")
+            or any(character.isdigit() for character in expression)):
+        return quote
+    where = locate(quote, expression)
+    if where is None:
+        return quote
+    start, end = where
+    words = _calendar_words(span)
+    if not quote[:start].strip(" \"'“‘"):
+        words = words[0].upper() + words[1:]
+    return quote[:start] + words + quote[end:]
 
 
 BACKGROUND_DAYS = 365

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -90,6 +91,31 @@ def test_the_summary_is_asked_for_a_sentence_for_each_event_it_is_shown(tmp_path
     assert request.json_schema["properties"]["sentences"]["minItems"] == 5
     # the lines show reports, not "Title (happened; 2 sources)" for the model to copy
     assert "happened;" not in request.messages[1][1]
+
+
+@pytest.mark.parametrize(("quote", "expression", "shown"), [
+    # published Monday 17 Mar 2025: the dates below are counted by hand from that day
+    ("Mexico City closed its schools yesterday.", "yesterday", "Mexico City closed its schools on 16 Mar 2025."),
+    ("Last month, he clashed with Zelensky.", "Last month", "In Feb 2025, he clashed with Zelensky."),
+    ("Trump will speak with Putin on Tuesday.", "on Tuesday", "Trump will speak with Putin on 18 Mar 2025."),
+    ("Officials held talks over the weekend.", "over the weekend", "Officials held talks on 15–16 Mar 2025."),
+    ("Talks were held last week in Jeddah.", "last week", "Talks were held in the week of 10 Mar 2025 in Jeddah."),
+    # written as a date already, vague, or dated by another happening: as the article wrote it
+    ("The plant has been held since March 2022.", "since March 2022", None),
+    ("Envoy Witkoff recently met Putin.", "recently", None),
+    ("Kursk was retaken after a Ukrainian incursion last August.", "after a Ukrainian incursion last August", None),
+])
+def test_the_summary_sees_reports_with_calendar_dates_not_days_counted_from_the_article(quote, expression, shown):
+    from storyline.dates.finder import find_expressions
+    from storyline.grounding import date_sentence
+    from storyline.models import Mention
+    from storyline.summary import on_the_calendar
+
+    span, _ = date_sentence(quote, "happened", dt.date(2025, 3, 17), find_expressions(quote))  # as grounding dates it
+    assert span.expression == expression
+    mention = Mention(article="a", quote=quote, title="", date=span)
+    assert on_the_calendar(mention) == (shown or quote)
+    assert mention.quote == quote  # the report itself is not changed
 
 
 @pytest.mark.parametrize(("raw", "kept"), [
