@@ -42,33 +42,63 @@ def _segment(line: str) -> list[str]:
         return [plain[m.start():m.end()] for m in re.finditer(r".+?(?:[.!?…][\"'”’)\]]*(?=\s)|$)", plain)]
 
 
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_PAGE_STAMP = re.compile(
+    rf"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,? )?\d{{1,2}} {_MONTH},? \d{{4}},? (?:Last updated at )?"
+    r"\d{1,2}[.:]\d{2}(?: ?[AaPp]\.?[Mm]\.?)? (?:BST|GMT|UTC|CES?T|E[DS]T|P[DS]T|ET|PT)\b(?: Help\b)?"
+)
+"""A web page's time stamp ("Tuesday 12 May 2009 16.36 BST", "26 August 2010 Last updated at
+14:30 GMT Help"): page furniture between the headline and the first sentence, which a copied
+page runs together on one line. 347 lines of Timeline17 hold one (the Guardian's and the BBC's
+pages); read as one sentence, headline, stamp and opening sentence became one quote of 60 words."""
+
+
+def _between_stamps(start: int, end: int, text: str) -> list[tuple[int, int]]:
+    """The stretches of text[start:end] around its page time stamps (``_PAGE_STAMP``)."""
+    parts, cursor = [], start
+    for stamp in _PAGE_STAMP.finditer(text, start, end):
+        parts.append((cursor, stamp.start()))
+        cursor = stamp.end()
+    parts.append((cursor, end))
+    return parts
+
+
 def split_sentences(text: str, skipped: list[tuple[int, int]] | None = None) -> list[Sentence]:
     """Sentences as character spans, stripped of surrounding white space.
 
     Lines are split first: in news text a line break always ends a sentence (headlines and
-    crossheads carry no full stop), which sentencex alone would run into the next line. Runs of
-    more than ``LONG_RUN`` characters without white space are left out (and listed in
-    ``skipped`` as (start, end) offsets): they are data, not sentences.
+    crossheads carry no full stop), which sentencex alone would run into the next line; so does a
+    page's time stamp, which is left out (``_PAGE_STAMP``). Runs of more than ``LONG_RUN``
+    characters without white space are left out (and listed in ``skipped`` as (start, end)
+    offsets): they are data, not sentences.
     """
     sentences: list[Sentence] = []
     for line in _LINE.finditer(text):
-        content = line.group()
-        pieces = _segment(content) if _INNER_STOP.search(content) else [content]
-        cursor = 0
-        for piece in pieces:
-            at = content.find(piece, cursor) if piece else -1
-            if at < 0:  # the segmenter normalised something: fall back to the rest of the line
-                at, piece = cursor, content[cursor:]
-            cursor = at + len(piece)
-            for start, end in _without_long_runs(line.start() + at, line.start() + cursor, text, skipped):
-                body = text[start:end]
-                stripped = body.strip()
-                if stripped:
-                    first = start + len(body) - len(body.lstrip())
-                    sentences.append(Sentence(start=first, end=first + len(stripped)))
-            if cursor >= len(content):
-                break
+        for part_start, part_end in _between_stamps(line.start(), line.end(), text):
+            sentences.extend(_sentences_of(text, part_start, part_end, skipped))
     return _join_introduced_quotations(text, sentences)
+
+
+def _sentences_of(text: str, line_start: int, line_end: int, skipped: list[tuple[int, int]] | None) -> list[Sentence]:
+    """The sentences of text[line_start:line_end], a stretch that no line break or stamp cuts."""
+    content = text[line_start:line_end]
+    pieces = _segment(content) if _INNER_STOP.search(content) else [content]
+    sentences: list[Sentence] = []
+    cursor = 0
+    for piece in pieces:
+        at = content.find(piece, cursor) if piece else -1
+        if at < 0:  # the segmenter normalised something: fall back to the rest of the line
+            at, piece = cursor, content[cursor:]
+        cursor = at + len(piece)
+        for start, end in _without_long_runs(line_start + at, line_start + cursor, text, skipped):
+            body = text[start:end]
+            stripped = body.strip()
+            if stripped:
+                first = start + len(body) - len(body.lstrip())
+                sentences.append(Sentence(start=first, end=first + len(stripped)))
+        if cursor >= len(content):
+            break
+    return sentences
 
 
 _OPENING_QUOTE = "\"“‘'«„"

@@ -51,6 +51,25 @@ def test_text_that_made_the_splitter_panic_is_split():
     assert re.sub(r"\s", "", "".join(sentences)) == re.sub(r"\s", "", text)
 
 
+@pytest.mark.parametrize(("line", "sentences"), [
+    # the Guardian: headline and standfirst, the stamp, the first sentence
+    ("Swine flu will spread, as UK confirms three more cases Tuesday 12 May 2009 16.36 BST The virus will "
+     "infect a third of the world. Experts agree.",
+     ["Swine flu will spread, as UK confirms three more cases", "The virus will infect a third of the world.",
+      "Experts agree."]),
+    # the BBC: the stamp and its "Help" link open the line
+    ("26 August 2010 Last updated at 14:30 GMT Help In 2002 the tanker Prestige broke up off Spain.",
+     ["In 2002 the tanker Prestige broke up off Spain."]),
+    ("Posted Friday, 4 June 2010, 6:15 pm EDT by the desk", ["Posted", "by the desk"]),
+    # a date and a time of day in a report are no stamp
+    ("The rig exploded on 20 April 2010 at 21.45 local time.", None),
+    ("On Tuesday 12 May 2009 at 16.36 BST the results came.", None),
+])
+def test_a_pages_time_stamp_ends_the_headline_and_is_left_out(line, sentences):
+    text = "Intro line.\n" + line
+    assert [text[s.start:s.end] for s in split_sentences(text)] == ["Intro line.", *(sentences or [line])]
+
+
 def test_a_splitter_panic_falls_back_to_full_stops(monkeypatch, caplog):
     import sentencex
 
