@@ -200,7 +200,7 @@ def on_the_calendar(mention: Mention) -> str:
         return quote
     start, end = where
     words = _calendar_words(span)
-    if not quote[:start].strip(" \"'“‘"):
+    if quote[start].isupper():  # it opens the sentence, or a caption run into it
         words = words[0].upper() + words[1:]
     return quote[:start] + words + quote[end:]
 

@@ -100,6 +100,8 @@ def test_the_summary_is_asked_for_a_sentence_for_each_event_it_is_shown(tmp_path
     ("Trump will speak with Putin on Tuesday.", "on Tuesday", "Trump will speak with Putin on 18 Mar 2025."),
     ("Officials held talks over the weekend.", "over the weekend", "Officials held talks on 15–16 Mar 2025."),
     ("Talks were held last week in Jeddah.", "last week", "Talks were held in the week of 10 Mar 2025 in Jeddah."),
+    ("Hayward apologised on the website By Wednesday he had to apologise.", "By Wednesday",
+     "Hayward apologised on the website By 12 Mar 2025 he had to apologise."),
     # written as a date already, vague, or dated by another happening: as the article wrote it
     ("The plant has been held since March 2022.", "since March 2022", None),
     ("Envoy Witkoff recently met Putin.", "recently", None),
