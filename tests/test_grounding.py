@@ -8,7 +8,16 @@ import pytest
 from conftest import event, events
 
 from storyline.extract import ExtractionOutput
-from storyline.grounding import align, clean_title, copies_opening, ground, names_in, status_hint, unfinished
+from storyline.grounding import (
+    align,
+    clean_title,
+    copies_opening,
+    ground,
+    names_in,
+    says_nothing_of,
+    status_hint,
+    unfinished,
+)
 from storyline.models import Article, Chunk, Sentence, Stats
 
 PUBLISHED = dt.date(2025, 3, 17)  # a Monday
@@ -199,6 +208,27 @@ def test_an_unfinished_headline_is_no_title_but_its_happening_stays():
     article, chunk = _article("EU foreign policy chief Kaja Kallas dismissed Russia's conditions.", "Talks resumed.")
     kallas, talks = _ground(article, chunk, event("EU foreign policy chief says", 1), event("Talks resume", 2))
     assert (kallas.title, talks.title) == ("", "Talks resume")
+
+
+@pytest.mark.parametrize(("headline", "sentence", "nothing"), [
+    # the 1.5B model's pattern on bpoil: a name from the sentence, a deed from nowhere
+    ("BP fires Doug Suttles", "BP's chief operating officer, Doug Suttles, said it had mounted a response.", True),
+    ("BP fires Governor Bobby Jindal", "Louisiana Governor Bobby Jindal said the firm did not have a plan.", True),
+    # the deed written another way the crude stem still folds together
+    ("Zelensky blames Putin", "Zelensky, in his nightly address, blamed Putin for stalling.", False),
+    ("Fires spread near Kyiv", "A fire spread to the suburbs of Kyiv.", False),
+    ("Talks resume", "Talks resumed.", False),
+    # names alone say nothing to check
+    ("Trump, Putin", "Trump and Putin spoke.", False),
+])
+def test_a_headline_that_says_nothing_its_sentence_says_is_caught(headline, sentence, nothing):
+    assert says_nothing_of(headline, sentence) is nothing
+
+
+def test_a_headline_that_says_nothing_its_sentence_says_is_no_title_but_its_happening_stays():
+    article, chunk = _article("Louisiana Governor Bobby Jindal said BP did not have a plan.", "Talks resumed.")
+    jindal, talks = _ground(article, chunk, event("BP fires Governor Bobby Jindal", 1), event("Talks resume", 2))
+    assert (jindal.title, talks.title) == ("", "Talks resume")
 
 
 @pytest.mark.parametrize(("sentence", "headline", "status"), [
