@@ -159,8 +159,10 @@ def says_nothing_of(title: str, sentence: str) -> bool:
     fires President Obama", over sentences where each only spoke. Words are folded as
     ``content_keys`` folds them, and a folded word of four letters or more that begins another
     agrees with it ("resum" and "resume"); shorter ones must be equal ("fir", from "fires", is
-    not "firm"). Like a copy of the opening words, such a headline is no title: the happening
-    stays, and the timeline names it later."""
+    not "firm"). Such a headline does not name its event (``headlines.accepted``; the merge's
+    ``titles._says_nothing`` tests an extraction headline the same way, on all at once, and
+    keeps it as evidence: taken out of the merge's score, these titles cost the seeds'
+    timeline a happening's date)."""
     said = {_key(w) for w in _WORD.findall(title) if not w[:1].isupper() and w.lower() not in _STOPWORDS}
     if not said:
         return False
@@ -398,10 +400,9 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     if it says when only vaguely ("recently", "previously") but names who: small models skip
     many such sentences, and they are the ones that put a story's happenings on days, or tell
     of its earlier steps ("Witkoff, who recently met Putin in Moscow"). A headline that only
-    copies its sentence's opening words (``copies_opening``), stops before saying what
-    (``unfinished``) or says nothing its sentence says (``says_nothing_of``) is not kept as the
-    title: the happening stays, untitled, and the timeline names it later. A sentence that asks
-    a question (``asks``) is never a mention.
+    copies its sentence's opening words (``copies_opening``) or stops before saying what
+    (``unfinished``) is not kept as the title: the happening stays, untitled, and the timeline
+    names it later. A sentence that asks a question (``asks``) is never a mention.
     """
     texts = [article.text[s.start:s.end] for s in chunk.sentences]
     found = [find_expressions(text) for text in texts]
@@ -413,9 +414,7 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
         elif index in titles:
             stats.duplicates_dropped += 1
         else:
-            sentence = texts[index]
-            titles[index] = "" if (copies_opening(title, sentence) or unfinished(title, sentence)
-                                   or says_nothing_of(title, sentence)) else title
+            titles[index] = "" if copies_opening(title, texts[index]) or unfinished(title, texts[index]) else title
     mentions = []
     for index, sentence in enumerate(texts):
         listed, title = index in titles, titles.get(index, "")

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from .grounding import align, clean_title, content_keys, copies_opening, unfinished
+from .grounding import align, clean_title, content_keys, copies_opening, says_nothing_of, unfinished
 from .models import Event
 
 BATCH = 6
@@ -71,14 +71,16 @@ def names_elsewhere(headline: str, sentence: str) -> list[str]:
 
 def accepted(headlines: list[str], sentences: list[str], topic: frozenset[str] = frozenset()) -> list[str | None]:
     """Each headline if it is about its own sentence, more than its opening words, finished
-    (``grounding.unfinished``), names no one its sentence does not (``names_elsewhere``) and
-    writes none of the story's commonest words (``topic``: see ``merge.story_topic``) that its
-    sentence does not (``guesses``), else None."""
+    (``grounding.unfinished``), says something its sentence says (``grounding.says_nothing_of``),
+    names no one its sentence does not (``names_elsewhere``) and writes none of the story's
+    commonest words (``topic``: see ``merge.story_topic``) that its sentence does not
+    (``guesses``), else None."""
     placed = align(headlines, sentences, list(range(len(sentences))))
     titles = [clean_title(h, sentences[index], HEADLINE_CHARS) if place == index else ""
               for index, (h, place) in enumerate(zip(headlines, placed, strict=True))]
     return [title if title and not copies_opening(title, sentence) and not unfinished(title, sentence)
-            and not names_elsewhere(title, sentence) and not guesses(title, sentence, topic) else None
+            and not says_nothing_of(title, sentence) and not names_elsewhere(title, sentence)
+            and not guesses(title, sentence, topic) else None
             for title, sentence in zip(titles, sentences, strict=True)]
 
 

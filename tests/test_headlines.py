@@ -50,6 +50,8 @@ def test_a_headline_that_names_someone_its_sentence_does_not_is_refused():
          "Zelensky, in his nightly address on Monday, blamed Putin for stalling the peace process.", True),
         ("U.S. officials express optimism", "US officials expressed optimism on Sunday about a ceasefire deal.", True),
         ("Russian forces advance in Kursk", "Russia is advancing on Ukrainian positions in Kursk.", True),
+        # the right name, but nothing the sentence says of him
+        ("Jindal fires BP officials", "Louisiana Governor Bobby Jindal said BP did not have a plan.", False),
     ]
     headlines, sentences, kept = (list(column) for column in zip(*cases, strict=True))
     assert accepted(headlines, sentences) == [h if k else None for h, k in zip(headlines, kept, strict=True)]

@@ -594,3 +594,17 @@ def test_a_title_that_guesses_the_storys_topic_word_does_not_name_its_event(gues
     titles = {event.mentions[0].quote: event.title for event in events}
     assert titles[announcement.quote] == ""
     assert titles[ceasefire[0].quote] == "Ceasefire talks in Jeddah"
+
+
+def test_a_title_that_says_nothing_its_quote_says_does_not_name_its_event_but_still_counts():
+    """The 1.5B model's "BP fires ..." over sentences where each person only spoke: the title
+    names who, not what the quote says, so it names no event; a title its quote bears out does.
+    The two reports of Jindal's words join on their titles and words as before."""
+    jindal = [_mention("a", "Louisiana Governor Bobby Jindal said BP did not have a plan on Monday.",
+                       "BP fires Governor Bobby Jindal"),
+              _mention("b", "Governor Bobby Jindal said on Monday that BP had no plan.",
+                       "BP fires Governor Bobby Jindal")]
+    talks = _mention("c", "Talks between BP and the coastguard resumed on Monday.", "BP and coastguard resume talks")
+    events = merge([*jindal, talks])
+    titles = {event.mentions[0].article: (event.title, len(event.mentions)) for event in events}
+    assert titles == {"a": ("", 2), "c": ("BP and coastguard resume talks", 1)}

@@ -15,6 +15,9 @@ score and never name an event. The tests, in order, each on all mentions at once
   Such a title still counts as evidence (hand-written titles sum a happening up in the story's
   words too), but it does not name an event. A word is one of the commonest when
   ``topic_share`` of all quotes write it, and ``topic_quotes`` at least;
+- says nothing (for naming only): the title's words, names aside, are none of its quote's ("BP
+  fires Doug Suttles" over a sentence where he spoke: on bpoil the 1.5B model wrote "BP fires
+  ..." over seven events). It too still counts as evidence;
 - labels: in an article with at least ``label_min_reports`` sentences reported, a title on more
   than ``label_share`` of them is a label, not a title (a news article reports several
   happenings; on the seeds one happening takes at most a sixth of an article);
@@ -46,7 +49,8 @@ class TitleTrust:
     copied: Any
     """Per mention: the title is a run of its quote's words (or empty)."""
     guessed: Any
-    """Per mention: the title writes one of the story's commonest words that its quote does not."""
+    """Per mention: the title writes one of the story's commonest words that its quote does not,
+    or says nothing its quote says."""
 
     def levels(self) -> list[int]:
         """COUNTS where the title is evidence and no guess, COPIED where it copies its quote, else
@@ -67,7 +71,8 @@ def title_trust(vectors: Vectors, columns: Columns, settings: MergeSettings) -> 
     words_only = Scorer(vectors, settings.weights)
     informative &= ~_loose_groups(key, informative, columns, words_only, settings)
     informative &= ~labels
-    return TitleTrust(informative=informative, copied=vectors.copied_title, guessed=_guesses(vectors, settings))
+    return TitleTrust(informative=informative, copied=vectors.copied_title,
+                      guessed=_guesses(vectors, settings) | _says_nothing(vectors))
 
 
 def _guesses(vectors: Vectors, settings: MergeSettings):
@@ -80,6 +85,15 @@ def _guesses(vectors: Vectors, settings: MergeSettings):
     common = (writing >= settings.topic_quotes) & (writing >= settings.topic_share * vectors.n)
     missing = titles - titles.multiply(quotes)  # each title's common words its quote does not write
     return np.asarray(missing @ common.astype(np.float32) > 0).ravel()
+
+
+def _says_nothing(vectors: Vectors):
+    """Whether each title has words that are no names and its quote writes none of them (see
+    the module's docstring; ``grounding.says_nothing_of`` tests one headline)."""
+    import numpy as np
+
+    said = vectors.title_common_words
+    return np.asarray((said.getnnz(axis=1) > 0) & (said.multiply(vectors.quote_prefixes).getnnz(axis=1) == 0)).ravel()
 
 
 def _grounded_in_article(vectors: Vectors, key, article):
