@@ -9,10 +9,14 @@ Three sources of mentions:
 - the seeds as the 1.5B model really extracts them (``--real``): each mention labelled by the
   hand-labelled sentence it quotes; B³ counts only the mentions that quote a labelled sentence.
 
-Then, on the first ``--sample-pairs`` questions the judge was asked, one answer (greedy: the
-likelier of "true" and "false" on the constrained token, which is what reading the answer as a
-probability and cutting at one half gives) against a majority of five answers sampled at
-temperature 0.7: judge right and seconds of each.
+The judge's answer is read as probabilities (``adjudication``: the log-odds of " true" against
+" false" after the reply's forced opening, one forward pass; the verdict is the likelier). Then,
+on pairs of known truth drawn from the band the merge can put to the judge (weak titles, dates
+that agree, the words' score from ``review_floor`` up to ``strong_text``; ``--band-pairs`` of
+each kind per set): how well the log-odds tell the pairs apart (AUC, beside the words' score),
+the verdict at even odds and at the cut best on the seeds (and that cut on BP); and on
+``--sample-pairs`` of them per set, the reading against a generated greedy reply and a majority
+of five replies sampled at temperature 0.7: judge right and seconds of each.
 
 Model calls are cached (``--cache-dir``), so a rerun costs nothing.
 
@@ -22,6 +26,7 @@ Model calls are cached (``--cache-dir``), so a rerun costs nothing.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -36,9 +41,10 @@ from corpus import timeline17_article
 from merge_quality import evaluate, heldout_mentions
 
 from storyline import Pipeline
+from storyline.adjudication import ModelJudge
 from storyline.errors import UnreliableAdjudicatorError
 from storyline.ingest import load_articles
-from storyline.merge import Adjudicator, merge
+from storyline.merge import DEFAULT_SETTINGS, Adjudicator, merge
 from storyline.models import ArticleInfo, Mention
 from storyline.testing import b_cubed
 
@@ -151,21 +157,103 @@ def real_sets(pipeline: Pipeline) -> list[tuple]:
             for titles, chosen in (("model's", mentions), ("weak", weak))]
 
 
-def majority_against_greedy(judge_pipeline: Pipeline, articles, labels: dict,
-                            questions: list[tuple[Mention, Mention, bool]], cache_dir: Path) -> None:
-    """Judge right and seconds on the same questions: one greedy answer, and the majority of
-    SAMPLES answers drawn at temperature 0.7."""
-    greedy = Recorder(judge_pipeline.adjudicator(articles))
-    samplers = [Pipeline(judge_pipeline.backend, adjudicate=True, temperature=0.7, seed=seed, cache_dir=cache_dir)
-                for seed in range(1, SAMPLES + 1)]
-    voters = [Recorder(p.adjudicator(articles)) for p in samplers]
-    greedy_answers, majority = [], []
-    for first, second, _ in questions:
-        greedy_answers.append((first, second, greedy(first, second)))
-        votes = sum(voter(first, second) for voter in voters)
-        majority.append((first, second, 2 * votes > SAMPLES))
-    print(f"{'':<4}one greedy answer: right {agreement(labels, greedy_answers)}, {greedy.seconds:.1f} s; "
-          f"majority of {SAMPLES} at temperature 0.7: right {agreement(labels, majority)}, "
+Pair = tuple[Mention, Mention, bool, float]
+"""Two reports, whether they are one happening, and their words' score."""
+
+
+def band_pairs(pairs: list[tuple[str, Mention]], per_kind: int, rng: random.Random) -> list[Pair]:
+    """Up to ``per_kind`` pairs of one happening and as many of two, drawn from the pairs the
+    merge could put to the judge: reports of two sentences whose dates agree and whose words alone
+    score from ``review_floor`` up to ``strong_text`` (the titles do not count: weak titles)."""
+    import numpy as np
+
+    from storyline.merge.columns import Columns
+    from storyline.merge.scoring import Scorer
+    from storyline.merge.text import Vectors
+
+    labels = sentence_labels(pairs)
+    reports = list({(m.article, m.quote.strip()): m for _, m in pairs}.values())
+    vectors, columns = Vectors(reports), Columns(reports)
+    first, second = np.triu_indices(len(reports), 1)
+    values = Scorer(vectors, DEFAULT_SETTINGS.weights).scores(first, second, *columns.relations(first, second))
+    window = columns.window
+    agree = ~((window[first, 0] > window[second, 1]) | (window[second, 0] > window[first, 1]))
+    band = agree & (values >= DEFAULT_SETTINGS.review_floor) & (values < DEFAULT_SETTINGS.strong_text)
+    chosen = []
+    for same in (True, False):
+        found = [(reports[a], reports[b], same, value) for a, b, value
+                 in zip(first[band].tolist(), second[band].tolist(), values[band].tolist(), strict=True)
+                 if truly_same(labels, reports[a], reports[b]) is same]
+        chosen += rng.sample(found, min(per_kind, len(found)))
+    return chosen
+
+
+def _auc(scores: list[float], truth: list[bool]) -> float:
+    """The chance that a pair of one happening scores above a pair of two (ties count half)."""
+    same = [v for v, t in zip(scores, truth, strict=True) if t]
+    different = [v for v, t in zip(scores, truth, strict=True) if not t]
+    wins = sum((a > b) + 0.5 * (a == b) for a in same for b in different)
+    return wins / (len(same) * len(different))
+
+
+def _rates(odds: list[float], truth: list[bool], cut: float) -> tuple[float, float]:
+    """(share of pairs of one happening called one, share of pairs of two called two)."""
+    same = [o > cut for o, t in zip(odds, truth, strict=True) if t]
+    different = [o <= cut for o, t in zip(odds, truth, strict=True) if not t]
+    return sum(same) / len(same), sum(different) / len(different)
+
+
+def reading_against_sampling(pipeline: Pipeline, cache_dir: Path, per_kind: int, sampled: int) -> None:
+    """The judge's answer read as probabilities, on pairs of known truth from the unsure band of
+    both labelled sets: how well its log-odds tell the pairs apart (AUC, beside the words' own
+    score), its verdict at even odds and at the cut best on the seeds; then, on the first
+    ``sampled`` pairs of each set, the reading against a generated greedy reply and against a
+    majority of SAMPLES replies drawn at temperature 0.7."""
+    import numpy as np
+
+    rng = random.Random(7)
+    sets = [("seeds", seed_gold.mentions("weak"), seed_articles()),
+            ("BP (held out)", heldout_mentions("weak"), bp_articles())]
+    cuts = np.round(np.arange(-1.5, 1.51, 0.1), 1)
+    best = None
+    print(f"{'':<4}{'set':<16}{'pairs':>7}{'AUC log-odds':>14}{'AUC words':>11}{'even odds: one, two':>22}"
+          f"{'cut':>6}{'at cut: one, two':>19}")
+    for name, pairs, articles in sets:
+        asked = band_pairs(pairs, per_kind, rng)
+        judge = pipeline.adjudicator(articles)
+        odds = [judge.log_odds(a, b) for a, b, _, _ in asked]
+        truth = [t for _, _, t, _ in asked]
+        words = [w for _, _, _, w in asked]
+        if best is None:  # the cut with the best balanced rates on the seeds, kept for BP
+            best = max(cuts, key=lambda cut: sum(_rates(odds, truth, cut)))
+        even, at_cut = _rates(odds, truth, 0.0), _rates(odds, truth, best)
+        print(f"{'':<4}{name:<16}{len(asked):>7}{_auc(odds, truth):>14.3f}{_auc(words, truth):>11.3f}"
+              f"{f'{even[0]:.2f}, {even[1]:.2f}':>22}{best:>6.1f}{f'{at_cut[0]:.2f}, {at_cut[1]:.2f}':>19}")
+        first = asked[:sampled // 2] + asked[per_kind:per_kind + sampled // 2]
+        _three_ways(pipeline, articles, first, cache_dir)
+
+
+def _three_ways(pipeline: Pipeline, articles, pairs: list[Pair], cache_dir: Path) -> None:
+    """Judge right and seconds on the same pairs: the reading, a generated greedy reply, and a
+    majority of SAMPLES replies drawn at temperature 0.7."""
+    reading = Recorder(pipeline.adjudicator(articles))
+    generated = Recorder(ModelJudge(pipeline.backend, pipeline.prompts, pipeline.stats, cache=pipeline.cache,
+                                    articles=articles, read_answers=False))
+    voters = [Recorder(Pipeline(pipeline.backend, adjudicate=True, temperature=0.7, seed=seed,
+                                cache_dir=cache_dir).adjudicator(articles)) for seed in range(1, SAMPLES + 1)]
+    right = {"reading": 0, "generated": 0, "majority": 0}
+    agree = 0
+    for first, second, truth, _ in pairs:
+        read, made = reading(first, second), generated(first, second)
+        majority = 2 * sum(voter(first, second) for voter in voters) > SAMPLES
+        agree += read == made
+        right["reading"] += read == truth
+        right["generated"] += made == truth
+        right["majority"] += majority == truth
+    n = len(pairs)
+    print(f"{'':<8}{n} of these pairs: reading right {right['reading']}/{n}, {reading.seconds:.1f} s; generated "
+          f"greedy reply right {right['generated']}/{n} (same verdict as the reading {agree}/{n}), "
+          f"{generated.seconds:.1f} s; majority of {SAMPLES} at temperature 0.7 right {right['majority']}/{n}, "
           f"{sum(v.seconds for v in voters):.1f} s (seconds are 0 where the cache answered)")
 
 
@@ -173,7 +261,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["qwen2.5-coder-1.5b"])
     parser.add_argument("--real", action="store_true", help="also the 1.5B model's real extraction of the seeds")
-    parser.add_argument("--sample-pairs", type=int, default=40)
+    parser.add_argument("--band-pairs", type=int, default=40, help="pairs of each kind per set for the reading")
+    parser.add_argument("--sample-pairs", type=int, default=20, help="of those, pairs per set also sampled five times")
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "storyline-bench")
     args = parser.parse_args()
 
@@ -183,7 +272,6 @@ def main() -> None:
     for model in args.models:
         pipeline = Pipeline(model=model, adjudicate=True, cache_dir=args.cache_dir)
         cases = labelled_sets() + (real_sets(extractor) if extractor else [])
-        sample = None
         for name, titles, score, labels, articles in cases:
             alone = score(None)
             print(f"{name:<48}{titles:<9}{'none':<20}{'':>10}{'':>9}{'':>8}{alone:>7.3f}")
@@ -191,11 +279,8 @@ def main() -> None:
             f1, trusted = judged_run(judge, score)
             print(f"{'':<48}{titles:<9}{model:<20}{len(judge.asked):>10}{agreement(labels, judge.asked):>9}"
                   f"{'yes' if trusted else 'no':>8}{f1:>7.3f}{judge.seconds:>9.1f}")
-            if sample is None and titles == "weak":
-                sample = (articles, labels, judge.asked[: args.sample_pairs])
-        if sample:
-            print(f"{model}, the first {len(sample[2])} questions on the seeds with weak titles:")
-            majority_against_greedy(pipeline, sample[0], sample[1], sample[2], args.cache_dir)
+        print(f"{model}, its answer read as probabilities on pairs of the unsure band (weak titles):")
+        reading_against_sampling(pipeline, args.cache_dir, args.band_pairs, args.sample_pairs)
         pipeline.close()
     if extractor:
         extractor.close()

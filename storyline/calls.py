@@ -6,7 +6,8 @@ prompt) and the model tries again, a bounded number of times (tenacity); the fin
 raises :class:`ExtractionRetryError` with the last validation error, the raw output and the
 attempt count. A reply cut off by the token limit is not invalid output: it is retried once
 with a higher limit, and if it is cut off again :class:`TruncatedOutputError` lets the caller
-decide (extraction splits the chunk).
+decide (extraction splits the chunk). A choice between a few answers can instead be read as
+probabilities where the backend can (``read_choice``), cached the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
-from .backends import Backend, Generation, GenerationRequest
+from .backends import Backend, ChoiceReader, ChoiceReading, Generation, GenerationRequest
 from .cache import CallCache, call_key
 from .errors import ExtractionRetryError, TruncatedOutputError
 from .models import Stats
@@ -179,3 +180,31 @@ def structured_call(
     if cache is not None and key is not None:
         cache.set(key, parsed.model_dump_json(by_alias=True))
     return parsed
+
+
+def read_choice(backend: ChoiceReader, messages: tuple[tuple[str, str], ...], reply_start: str,
+                answers: tuple[str, ...], *, identity: str, stage: str, stats: Stats,
+                cache: CallCache | None = None) -> ChoiceReading:
+    """The backend's reading of which answer comes next (or the cached one), counted in ``stats``
+    as a call of ``stage`` that generated nothing."""
+    with _STATS:
+        stats.stage(stage)
+    request = GenerationRequest(messages=messages, json_schema={"reply_start": reply_start, "answers": answers},
+                                max_tokens=0)
+    key = call_key(identity, request, ChoiceReading.__name__) if cache is not None else None
+    if cache is not None and key is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            try:
+                reading = ChoiceReading.model_validate_json(cached)
+            except ValidationError:
+                log.warning("ignoring a cached %s reading that no longer validates", stage)
+            else:
+                if len(reading.logprobs) == len(answers):
+                    _count(stats, stage, "cache_hits")
+                    return reading
+    reading = backend.read_choice(messages, reply_start, answers)
+    _record(stats, stage, reading.as_generation())
+    if cache is not None and key is not None:
+        cache.set(key, reading.model_dump_json())
+    return reading

@@ -130,7 +130,9 @@ def _print_stats(stats) -> None:
         judged = stats.stage("adjudicate")
         click.echo(f"adjudication: {stats.adjudicated_pairs} pairs put to the model, {stats.adjudicated_same} "
                    f"called one event, {stats.adjudicated_pairs - stats.adjudicated_same} two; "
-                   f"{judged.seconds:.1f} s of model time", err=True)
+                   f"{judged.seconds:.1f} s of model time"
+                   + (f"; {stats.adjudication_unasked} not asked (the limit)" if stats.adjudication_unasked else ""),
+                   err=True)
 
 
 def _model_options(command: Callable) -> Callable:

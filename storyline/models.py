@@ -199,6 +199,8 @@ class Stats(BaseModel):
                                        "listed no happening for, kept as mentions all the same")
     adjudicated_pairs: int = Field(0, description="pairs of reports put to the model as judge (--adjudicate)")
     adjudicated_same: int = Field(0, description="of those, the pairs it called one event")
+    adjudication_unasked: int = Field(0, description="questions not put to the judge once its limit was reached "
+                                      "(two per mention); those pairs were left apart")
     truncated: int = 0
     failed_chunks: int = 0
     token_counts: str | None = Field(None, description="where the token figures come from: counted by "

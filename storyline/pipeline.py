@@ -22,6 +22,7 @@ from tenacity import Retrying
 from . import extract as extraction
 from . import grounding
 from . import headlines as naming
+from .adjudication import QUESTIONS_PER_MENTION, ModelJudge
 from .backends import Backend, GenerationRequest, Vocabulary, load_backend
 from .cache import CallCache, call_key, default_cache_dir
 from .calls import stop_key, structured_call
@@ -30,8 +31,8 @@ from .errors import ExtractionRetryError, TruncatedOutputError, UnreliableAdjudi
 from .extract import PlannedCall, Planner, article_view
 from .ingest import load_articles
 from .mentions import read_mentions, write_mentions
-from .merge import AdjudicationOutput, Adjudicator, story_topic
 from .merge import merge as merge_mentions
+from .merge import story_topic
 from .models import Article, ArticleInfo, Event, Mention, Meta, Result, Stats
 from .summary import (
     SUMMARY_EVENTS,
@@ -294,46 +295,28 @@ class Pipeline:
         """The timeline's events; with ``adjudicate``, the model judges the pairs the articles'
         words leave unsure (shown each report's source and publication date from ``articles``)."""
         mentions = list(mentions)
-        adjudicator = self.adjudicator(articles) if self.options.adjudicate else None
+        limit = QUESTIONS_PER_MENTION * len(mentions)
+        adjudicator = self.adjudicator(articles, limit) if self.options.adjudicate else None
         try:
             events = merge_mentions(mentions, adjudicator)
         except UnreliableAdjudicatorError as error:
             self.warn(f"{error} The merge went on without adjudication.")
             events = merge_mentions(mentions)
+        if self.stats.adjudication_unasked:
+            self.warn(f"The judge (--adjudicate) was asked its limit of {limit} questions ({QUESTIONS_PER_MENTION} "
+                      f"per mention); {self.stats.adjudication_unasked} more were not asked, and those pairs were "
+                      "left apart, as without --adjudicate.")
         self.stats.duplicates_dropped += len(mentions) - sum(len(e.mentions) for e in events)
         return events
 
-    def adjudicator(self, articles: Iterable[Article | ArticleInfo] = ()) -> Adjudicator:
+    def adjudicator(self, articles: Iterable[Article | ArticleInfo] = (), limit: int | None = None) -> ModelJudge:
         """The model as a judge of pairs: whether two reports are one event (prompt:
-        ``adjudicate``). A reply that fails counts as "no"."""
-        from .dates import format_day, format_span
-
-        sources = {a.id: a for a in articles}
-
-        def report(m: Mention) -> dict:
-            article = sources.get(m.article)
-            return {"article": m.article, "source": (article.title if article else None) or m.article,
-                    "published": format_day(article.published) if article and article.published else "",
-                    "date": format_span(m.date) if m.date.is_known else "",
-                    "title": m.title, "quote": m.quote}
-
-        def adjudicate(first: Mention, second: Mention) -> bool:
-            messages = self.prompts.messages("adjudicate", first=report(first), second=report(second))
-            request = GenerationRequest(messages=messages, json_schema=AdjudicationOutput.model_json_schema(),
-                                        max_tokens=16, temperature=self.options.temperature, seed=self.options.seed)
-            try:
-                answer = structured_call(self.backend, request, AdjudicationOutput, stage="adjudicate",
-                                         stats=self.stats, prompts=self.prompts, cache=self.cache,
-                                         cache_extra=self._cache_extra(), max_retries=self.options.max_retries)
-            except (ExtractionRetryError, TruncatedOutputError):
-                same = False
-            else:
-                same = answer.same
-            self.stats.adjudicated_pairs += 1
-            self.stats.adjudicated_same += same
-            return same
-
-        return adjudicate
+        ``adjudicate``; see ``adjudication``), shown each report's source and publication date
+        from ``articles``; after ``limit`` questions every pair is left apart."""
+        options = self.options
+        return ModelJudge(self.backend, self.prompts, self.stats, cache=self.cache, articles=articles, limit=limit,
+                          temperature=options.temperature, seed=options.seed, max_retries=options.max_retries,
+                          cache_extra=self._cache_extra())
 
     def summarize(self, events: list[Event], articles: list[Article | ArticleInfo]) -> str:
         """The neutral summary of the timeline (empty, with a warning, if the model fails)."""

@@ -85,7 +85,7 @@ def test_prefix_state_carries_the_instructions_across_runs(tiny_gguf, tmp_path):
     assert len(list(tmp_path.glob("*.state"))) == 1
     later = LlamaCppBackend(tiny_gguf, state_dir=tmp_path)  # as a new process would
     warm = later.generate(call.request)
-    prefix = later._prefix_tokens(call.request, later.chat.tokens(call.request.messages))
+    prefix = later._prefix_tokens(call.request.messages, later.chat.tokens(call.request.messages))
     assert cold.prompt_tokens_evaluated == cold.prompt_tokens
     assert warm.prompt_tokens_evaluated == cold.prompt_tokens - len(prefix)
     assert warm.text == cold.text  # same output from the restored state
@@ -177,7 +177,7 @@ def test_seeded_sampling_draws_what_llama_cpp_python_draws_under_the_grammar(tin
     from llama_cpp import Llama, LlamaGrammar
 
     backend = LlamaCppBackend(tiny_gguf)
-    reference = Llama(str(tiny_gguf), n_ctx=backend.context_window, verbose=False)
+    reference = Llama(str(tiny_gguf), n_ctx=backend.context_window, logits_all=True, verbose=False)
     for call in _first_calls(backend, 2):
         hot = call.request.model_copy(update={"temperature": 0.8, "seed": 11})
         ours = backend.generate(hot)
@@ -290,3 +290,31 @@ def test_pipeline_close_frees_the_model_it_loaded_but_not_one_it_was_given(tiny_
     pipeline.close()
     assert not given._closed
     given.close()
+
+
+def test_a_choice_is_read_as_llama_cpp_python_scores_the_next_token(tiny_gguf):
+    """``read_choice``'s log-probabilities are those llama-cpp-python's own ``eval`` and
+    ``logits_to_logprobs`` give for each answer's first token after the prompt and the opening,
+    whether or not an earlier call left the instructions in the KV cache."""
+    from llama_cpp import Llama
+
+    backend = LlamaCppBackend(tiny_gguf)
+    messages = (("system", "Judge two sentences. " * 8), ("user", "A: The talks ended. B: Talks were over."))
+    other = (messages[0], ("user", "A: Rain fell. B: It was dry."))
+    reference = Llama(str(tiny_gguf), n_ctx=backend.context_window, logits_all=True, verbose=False)
+    for asked in (messages, other, messages):
+        reading = backend.read_choice(asked, '{"same":', (" true", " false"))
+        true, false = (reference.tokenize(answer, add_bos=False, special=False) for answer in (b" true", b" false"))
+        shared = next(i for i, (a, b) in enumerate(zip(true, false, strict=False)) if a != b)
+        tokens = (backend.chat.tokens(asked) + reference.tokenize(b'{"same":', add_bos=False, special=False)
+                  + true[:shared])
+        reference.reset()
+        reference.eval(tokens)
+        logprobs = Llama.logits_to_logprobs(reference.scores[reference.n_tokens - 1])
+        expected = [float(logprobs[true[shared]]), float(logprobs[false[shared]])]
+        assert reading.logprobs == pytest.approx(expected, abs=1e-3)
+        assert reading.prompt_tokens == len(tokens)
+    assert all(value < 0 for value in reading.logprobs)
+    with pytest.raises(ValueError, match="do not part at one token"):
+        backend.read_choice(messages, '{"same":', (" true", " true"))
+    backend.close()

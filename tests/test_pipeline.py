@@ -379,6 +379,53 @@ def test_adjudication_merges_the_pair_the_model_calls_the_same():
     assert len(result.timeline) == 1 and result.timeline[0].sources == 2
 
 
+
+def test_the_judge_asks_no_more_than_its_limit_and_counts_what_it_left_apart(monkeypatch):
+    from storyline.adjudication import ModelJudge
+    from storyline.models import Stats
+
+    articles, mentions = _unsure_mentions()
+    asked: list[str] = []
+    stats = Stats()
+    judge = ModelJudge(_judge(True, asked), Pipeline(_judge(True, [])).prompts, stats, cache=None,
+                       articles=articles, limit=2)
+    answers = [judge(mentions[0], mentions[1]) for _ in range(4)]
+    assert answers == [True, True, False, False] and len(asked) == 2
+    assert (stats.adjudicated_pairs, stats.adjudicated_same, stats.adjudication_unasked) == (2, 2, 2)
+
+    monkeypatch.setattr("storyline.pipeline.QUESTIONS_PER_MENTION", 0)
+    asked.clear()
+    result = Pipeline(_judge(True, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, mentions)
+    assert asked == [] and len(result.timeline) == 2  # the pair the judge would have joined stays apart
+    assert result.meta.stats.adjudication_unasked == 1
+    assert any("limit of 0 questions" in w and "left apart" in w for w in result.meta.warnings)
+
+
+def test_the_in_process_judge_reads_its_answer_and_a_rerun_takes_it_from_the_cache(tiny_gguf, tmp_path):
+    """With llama.cpp at temperature 0 each question is one reading of the answer's probabilities
+    (no token generated), its verdict the likelier answer; a second run asks the cache."""
+    from storyline.adjudication import ANSWERS, REPLY_START
+    from storyline.backends.llama import LlamaCppBackend
+
+    articles, mentions = _unsure_mentions()
+    backend = LlamaCppBackend(tiny_gguf)
+    runs = []
+    for _ in range(2):
+        pipeline = Pipeline(backend, cache_dir=tmp_path, adjudicate=True)
+        judge = pipeline.adjudicator(articles)
+        runs.append((judge(mentions[0], mentions[1]), pipeline.stats.model_copy(deep=True)))
+    reading = backend.read_choice(judge.messages(mentions[0], mentions[1]), REPLY_START, ANSWERS)
+    (first, stats), (again, rerun) = runs
+    assert first == again == (reading.logprobs[0] > reading.logprobs[1])
+    judged = stats.stage("adjudicate")
+    assert (judged.calls, judged.completion_tokens, stats.adjudicated_pairs) == (1, 0, 1)
+    assert judged.prompt_tokens_evaluated > 0
+    assert (rerun.stage("adjudicate").calls, rerun.stage("adjudicate").cache_hits) == (0, 1)
+    sampled = Pipeline(backend, use_cache=False, adjudicate=True, temperature=0.7).adjudicator(articles)
+    sampled(mentions[0], mentions[1])
+    assert sampled.stats.stage("adjudicate").completion_tokens > 0  # sampling generates a reply
+    backend.close()
+
 NAMED = {  # sentence -> the headline the model writes for it alone
     "Ukraine reported on Sunday that Moscow had launched 90 Iranian-made Shahed drones on nine regions.":
         "Moscow launches 90 drones at nine regions",

@@ -47,6 +47,37 @@ class Generation(BaseModel):
     finish_reason: str = "stop"
 
 
+class ChoiceReading(BaseModel):
+    """A backend's reading of which of a few answers the model would give next (``ChoiceReader``)."""
+
+    logprobs: tuple[float, ...] = Field(description="per answer, the log-probability of the token where it parts "
+                                        "from the others")
+    prompt_tokens: int = 0
+    prompt_tokens_evaluated: int = 0
+    seconds: float = 0.0
+
+    def as_generation(self) -> Generation:
+        """The reading's cost in the terms of a generation (no tokens generated), for the stats."""
+        return Generation(text="", prompt_tokens=self.prompt_tokens,
+                          prompt_tokens_evaluated=self.prompt_tokens_evaluated, seconds=self.seconds)
+
+
+@runtime_checkable
+class ChoiceReader(Protocol):
+    """A backend that can read a model's answer as probabilities: one forward pass over the
+    prompt and the reply's forced opening, then the next token's log-probability for each
+    answer. For a yes-or-no question that is the whole decision (the likelier answer is what a
+    greedy constrained reply would write), without generating or parsing a reply. Optional: a
+    server's chat API cannot begin the reply for the model, so only the in-process backend
+    reads choices; callers fall back on ``generate``."""
+
+    def read_choice(self, messages: tuple[tuple[str, str], ...], reply_start: str,
+                    answers: tuple[str, ...]) -> ChoiceReading:
+        """``answers`` must part at one token (" true", " false"): each one's log-probability is
+        that of its own token there."""
+        ...
+
+
 LOOP_TOKENS = 64
 LOOP_PERIOD = 4
 

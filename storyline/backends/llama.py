@@ -41,7 +41,7 @@ from llama_cpp.llama_grammar import json_schema_to_gbnf
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ModelUnavailableError
-from . import Generation, GenerationRequest, repeating
+from . import ChoiceReading, Generation, GenerationRequest, repeating
 from .llama_chat import ChatPrompt, LlamaTokenizer
 from .llama_state import PrefixStates
 
@@ -370,16 +370,48 @@ class LlamaCppBackend:
                 "context window; use a model with a larger context (--ctx)")
         with self._lock:
             started = time.perf_counter()
-            evaluated = self._evaluate_prompt(request, tokens)
+            evaluated = self._evaluate_prompt(request.messages, tokens)
             reply, finish = self._sample(gbnf, limit, request.temperature, request.seed, progress)
             seconds = time.perf_counter() - started
         text = self._llm.detokenize(reply).decode("utf-8", errors="ignore")
         return Generation(text=text, prompt_tokens=len(tokens), prompt_tokens_evaluated=evaluated,
                           completion_tokens=len(reply), seconds=seconds, finish_reason=finish)
 
+    def read_choice(self, messages: tuple[tuple[str, str], ...], reply_start: str,
+                    answers: tuple[str, ...]) -> ChoiceReading:
+        """Each answer's log-probability once the reply has begun with ``reply_start`` (see
+        ``backends.ChoiceReader``): the prompt evaluated as for a generation, the opening after it
+        with the tokens all answers share (a tokenizer may write the space alone), then the
+        log-softmax of the last logits over the whole vocabulary, at the token where the answers
+        part."""
+        spelled = [self._plain_tokens(answer) for answer in answers]
+        shared = _common_prefix(np.asarray(spelled[0]), spelled[1]) if len(spelled) > 1 else 0
+        shared = min([shared, *(_common_prefix(np.asarray(spelled[0]), other) for other in spelled[2:])])
+        parting = [tokens[shared] if len(tokens) > shared else -1 for tokens in spelled]
+        if -1 in parting or len(set(parting)) != len(parting):
+            raise ValueError(f"the answers {answers!r} do not part at one token")
+        tokens = self.chat.tokens(messages) + self._plain_tokens(reply_start) + spelled[0][:shared]
+        if len(tokens) >= self.context_window:
+            raise ModelUnavailableError(
+                f"the prompt has {len(tokens)} tokens, more than the {self.context_window}-token context window; "
+                "use a model with a larger context (--ctx)")
+        with self._lock:
+            started = time.perf_counter()
+            evaluated = self._evaluate_prompt(messages, tokens)
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._llm.ctx, -1),
+                                           shape=(self._n_vocab,)).astype(np.float64)
+            seconds = time.perf_counter() - started
+        top = logits.max()
+        logprobs = logits[parting] - top - np.log(np.exp(logits - top).sum())
+        return ChoiceReading(logprobs=tuple(logprobs.tolist()), prompt_tokens=len(tokens),
+                             prompt_tokens_evaluated=evaluated, seconds=seconds)
+
+    def _plain_tokens(self, text: str) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
     # --- prompt ---------------------------------------------------------------------------------
 
-    def _evaluate_prompt(self, request: GenerationRequest, tokens: list[int]) -> int:
+    def _evaluate_prompt(self, messages: tuple[tuple[str, str], ...], tokens: list[int]) -> int:
         """Bring the KV cache to ``tokens``; return how many tokens were evaluated.
 
         Only the instruction prefix (the system prompt and its framing) is reused, never a
@@ -388,7 +420,7 @@ class LlamaCppBackend:
         before (or on which results came from the cache). The prefix itself is always evaluated
         on its own, or restored from a state saved the same way.
         """
-        prefix = self._prefix_tokens(request, tokens) or []
+        prefix = self._prefix_tokens(messages, tokens) or []
         evaluated = 0
         if not (prefix and self._cached[: len(prefix)] == prefix):
             self._start_over()
@@ -418,16 +450,16 @@ class LlamaCppBackend:
         self._llm.n_tokens = keep
         self._cached = self._cached[:keep]
 
-    def _prefix_tokens(self, request: GenerationRequest, tokens: list[int]) -> list[int] | None:
+    def _prefix_tokens(self, messages: tuple[tuple[str, str], ...], tokens: list[int]) -> list[int] | None:
         """Tokens shared by every prompt with this request's system message, if they lead it and
         the model can keep them (not a recurrent one).
 
         Found as the common start of two probe prompts that differ only in the user's words, so
         it works whatever the chat template does around the turns.
         """
-        if not self._rewinds or not request.messages or request.messages[0][0] != "system":
+        if not self._rewinds or not messages or messages[0][0] != "system":
             return None
-        system = request.messages[0]
+        system = messages[0]
         prefix = self._system_prefixes.get(system)
         if prefix is None:
             first, second = (self.chat.tokens((system, ("user", word))) for word in ("Alpha", "Omega"))
