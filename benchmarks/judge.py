@@ -45,7 +45,7 @@ from storyline.adjudication import ModelJudge
 from storyline.errors import UnreliableAdjudicatorError
 from storyline.ingest import load_articles
 from storyline.merge import DEFAULT_SETTINGS, Adjudicator, merge
-from storyline.models import ArticleInfo, Mention
+from storyline.models import ArticleInfo, Mention, Stats
 from storyline.testing import b_cubed
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -203,7 +203,7 @@ def _rates(odds: list[float], truth: list[bool], cut: float) -> tuple[float, flo
     return sum(same) / len(same), sum(different) / len(different)
 
 
-def reading_against_sampling(pipeline: Pipeline, cache_dir: Path, per_kind: int, sampled: int) -> None:
+def reading_against_sampling(pipeline: Pipeline, per_kind: int, sampled: int) -> None:
     """The judge's answer read as probabilities, on pairs of known truth from the unsure band of
     both labelled sets: how well its log-odds tell the pairs apart (AUC, beside the words' own
     score), its verdict at even odds and at the cut best on the seeds; then, on the first
@@ -230,17 +230,19 @@ def reading_against_sampling(pipeline: Pipeline, cache_dir: Path, per_kind: int,
         print(f"{'':<4}{name:<16}{len(asked):>7}{_auc(odds, truth):>14.3f}{_auc(words, truth):>11.3f}"
               f"{f'{even[0]:.2f}, {even[1]:.2f}':>22}{best:>6.1f}{f'{at_cut[0]:.2f}, {at_cut[1]:.2f}':>19}")
         first = asked[:sampled // 2] + asked[per_kind:per_kind + sampled // 2]
-        _three_ways(pipeline, articles, first, cache_dir)
+        _three_ways(pipeline, articles, first)
 
 
-def _three_ways(pipeline: Pipeline, articles, pairs: list[Pair], cache_dir: Path) -> None:
-    """Judge right and seconds on the same pairs: the reading, a generated greedy reply, and a
-    majority of SAMPLES replies drawn at temperature 0.7."""
-    reading = Recorder(pipeline.adjudicator(articles))
-    generated = Recorder(ModelJudge(pipeline.backend, pipeline.prompts, pipeline.stats, cache=pipeline.cache,
-                                    articles=articles, read_answers=False))
-    voters = [Recorder(Pipeline(pipeline.backend, adjudicate=True, temperature=0.7, seed=seed,
-                                cache_dir=cache_dir).adjudicator(articles)) for seed in range(1, SAMPLES + 1)]
+def _three_ways(pipeline: Pipeline, articles, pairs: list[Pair]) -> None:
+    """Judge right and seconds on the same pairs, each call made afresh (no cache, so the
+    seconds compare): the reading, a generated greedy reply, and a majority of SAMPLES replies
+    drawn at temperature 0.7."""
+    fresh = Pipeline(pipeline.backend, adjudicate=True, use_cache=False)
+    reading = fresh.adjudicator(articles)
+    generated = ModelJudge(fresh.backend, fresh.prompts, Stats(), cache=None, articles=articles, read_answers=False)
+    samplers = [Pipeline(pipeline.backend, adjudicate=True, temperature=0.7, seed=seed, use_cache=False)
+                for seed in range(1, SAMPLES + 1)]
+    voters = [sampler.adjudicator(articles) for sampler in samplers]
     right = {"reading": 0, "generated": 0, "majority": 0}
     agree = 0
     for first, second, truth, _ in pairs:
@@ -251,10 +253,12 @@ def _three_ways(pipeline: Pipeline, articles, pairs: list[Pair], cache_dir: Path
         right["generated"] += made == truth
         right["majority"] += majority == truth
     n = len(pairs)
-    print(f"{'':<8}{n} of these pairs: reading right {right['reading']}/{n}, {reading.seconds:.1f} s; generated "
+    seconds = [judge.stats.stage("adjudicate").seconds for judge in (reading, generated)]
+    sampled = sum(voter.stats.stage("adjudicate").seconds for voter in voters)
+    print(f"{'':<8}{n} of these pairs: reading right {right['reading']}/{n}, {seconds[0]:.1f} s; generated "
           f"greedy reply right {right['generated']}/{n} (same verdict as the reading {agree}/{n}), "
-          f"{generated.seconds:.1f} s; majority of {SAMPLES} at temperature 0.7 right {right['majority']}/{n}, "
-          f"{sum(v.seconds for v in voters):.1f} s (seconds are 0 where the cache answered)")
+          f"{seconds[1]:.1f} s; majority of {SAMPLES} at temperature 0.7 right {right['majority']}/{n}, "
+          f"{sampled:.1f} s (model seconds, every call made afresh)")
 
 
 def main() -> None:
@@ -280,7 +284,7 @@ def main() -> None:
             print(f"{'':<48}{titles:<9}{model:<20}{len(judge.asked):>10}{agreement(labels, judge.asked):>9}"
                   f"{'yes' if trusted else 'no':>8}{f1:>7.3f}{judge.seconds:>9.1f}")
         print(f"{model}, its answer read as probabilities on pairs of the unsure band (weak titles):")
-        reading_against_sampling(pipeline, args.cache_dir, args.band_pairs, args.sample_pairs)
+        reading_against_sampling(pipeline, args.band_pairs, args.sample_pairs)
         pipeline.close()
     if extractor:
         extractor.close()
