@@ -171,9 +171,9 @@ def _model_options(command: Callable) -> Callable:
                      help="Largest chunk of article text per extraction call."),
         click.option("--adjudicate/--no-adjudicate", default=False, show_default=True,
                      help="Ask the model about pairs of mentions the merge rules are unsure of (many more "
-                     "where titles say nothing about their quotes). Pays only with a model that judges "
-                     "such pairs well: one that gets the merge's sure pairs wrong is not used (with a "
-                     "warning)."),
+                     "where titles say nothing about their quotes), two questions per mention at most. Pays "
+                     "only with a model that judges such pairs well (the default model does not): one that "
+                     "gets the merge's sure pairs wrong is not used (with a warning)."),
         click.option("--stats", "show_stats", is_flag=True,
                      help="Print per-stage calls, tokens and seconds to stderr."),
         click.option("--quiet", "-q", is_flag=True, help="No progress or warnings on stderr."),
