@@ -43,7 +43,8 @@ on a laptop CPU) would otherwise add up to hours."""
 
 class ModelJudge:
     """An adjudicator (``merge.Adjudicator``) backed by a model, with its questions counted in
-    ``stats`` (``adjudicated_pairs``, ``adjudicated_same``, ``adjudication_unasked``).
+    ``stats`` (``adjudicated_pairs``, ``adjudicated_same``, ``adjudication_unasked``) and in its
+    own ``asked`` and ``unasked`` (``limit`` bounds ``asked``: stats may span several runs).
     ``temperature``, ``seed``, ``max_retries`` and ``cache_extra`` are for a generated reply (as
     ``calls.structured_call`` takes them); a temperature above 0 always generates, and so does
     ``read_answers=False`` (to compare the two ways)."""
@@ -55,14 +56,17 @@ class ModelJudge:
         self.backend, self.prompts, self.stats, self.cache = backend, prompts, stats, cache
         self.sources = {a.id: a for a in articles}
         self.limit, self.read_answers = limit, read_answers
+        self.asked = self.unasked = 0
         self.temperature, self.seed, self.max_retries, self.cache_extra = temperature, seed, max_retries, cache_extra
 
     def __call__(self, first: Mention, second: Mention) -> bool:
-        if self.limit is not None and self.stats.adjudicated_pairs >= self.limit:
+        if self.limit is not None and self.asked >= self.limit:
+            self.unasked += 1
             self.stats.adjudication_unasked += 1
             return False
         odds = self.log_odds(first, second)
         same = self._generated(first, second) if odds is None else odds > 0
+        self.asked += 1
         self.stats.adjudicated_pairs += 1
         self.stats.adjudicated_same += same
         return same

@@ -302,10 +302,10 @@ class Pipeline:
         except UnreliableAdjudicatorError as error:
             self.warn(f"{error} The merge went on without adjudication.")
             events = merge_mentions(mentions)
-        if self.stats.adjudication_unasked:
+        if adjudicator is not None and adjudicator.unasked:
             self.warn(f"The judge (--adjudicate) was asked its limit of {limit} questions ({QUESTIONS_PER_MENTION} "
-                      f"per mention); {self.stats.adjudication_unasked} more were not asked, and those pairs were "
-                      "left apart, as without --adjudicate.")
+                      f"per mention); {adjudicator.unasked} more were not asked, and those pairs were left apart, "
+                      "as without --adjudicate.")
         self.stats.duplicates_dropped += len(mentions) - sum(len(e.mentions) for e in events)
         return events
 

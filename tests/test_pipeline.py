@@ -389,9 +389,11 @@ def test_the_judge_asks_no_more_than_its_limit_and_counts_what_it_left_apart(mon
     stats = Stats()
     judge = ModelJudge(_judge(True, asked), Pipeline(_judge(True, [])).prompts, stats, cache=None,
                        articles=articles, limit=2)
+    stats.adjudicated_pairs = 5  # an earlier run's questions do not count against this judge's limit
     answers = [judge(mentions[0], mentions[1]) for _ in range(4)]
     assert answers == [True, True, False, False] and len(asked) == 2
-    assert (stats.adjudicated_pairs, stats.adjudicated_same, stats.adjudication_unasked) == (2, 2, 2)
+    assert (judge.asked, judge.unasked) == (2, 2)
+    assert (stats.adjudicated_pairs, stats.adjudicated_same, stats.adjudication_unasked) == (7, 2, 2)
 
     monkeypatch.setattr("storyline.pipeline.QUESTIONS_PER_MENTION", 0)
     asked.clear()

@@ -385,8 +385,7 @@ class LlamaCppBackend:
         log-softmax of the last logits over the whole vocabulary, at the token where the answers
         part."""
         spelled = [self._plain_tokens(answer) for answer in answers]
-        shared = _common_prefix(np.asarray(spelled[0]), spelled[1]) if len(spelled) > 1 else 0
-        shared = min([shared, *(_common_prefix(np.asarray(spelled[0]), other) for other in spelled[2:])])
+        shared = min((_common_prefix(np.asarray(spelled[0]), other) for other in spelled[1:]), default=0)
         parting = [tokens[shared] if len(tokens) > shared else -1 for tokens in spelled]
         if -1 in parting or len(set(parting)) != len(parting):
             raise ValueError(f"the answers {answers!r} do not part at one token")
