@@ -121,6 +121,21 @@ def generate_whole(backend: Backend, request: GenerationRequest, *, stage: str, 
     raise TruncatedOutputError(message, raw_output=generation.text, max_tokens=request.max_tokens)
 
 
+def _from_cache(cache: CallCache, key: str, parse: Callable[[str], T], stage: str, stats: Stats) -> T | None:
+    """The cached result under ``key``, parsed and counted as a cache hit; None if there is none
+    or it no longer validates."""
+    cached = cache.get(key)
+    if cached is None:
+        return None
+    try:
+        parsed = parse(cached)
+    except ValidationError:
+        log.warning("ignoring a cached %s result that no longer validates", stage)
+        return None
+    _count(stats, stage, "cache_hits")
+    return parsed
+
+
 def structured_call(
     backend: Backend,
     request: GenerationRequest,
@@ -145,15 +160,10 @@ def structured_call(
         stats.stage(stage)  # listed in the stats even if every result comes from the cache
     key = call_key(backend.identity, request, output_type.__name__, cache_extra) if cache else None
     if cache is not None and key is not None:
-        cached = cache.get(key)
-        if cached is not None:
-            try:
-                parsed = output_type.model_validate_json(cached, context=context)
-            except ValidationError:
-                log.warning("ignoring a cached %s result that no longer validates", stage)
-            else:
-                _count(stats, stage, "cache_hits")
-                return parsed
+        found = _from_cache(cache, key, lambda text: output_type.model_validate_json(text, context=context),
+                            stage, stats)
+        if found is not None:
+            return found
 
     current = request
     attempts = 0
@@ -193,16 +203,9 @@ def read_choice(backend: ChoiceReader, messages: tuple[tuple[str, str], ...], re
                                 max_tokens=0)
     key = call_key(identity, request, ChoiceReading.__name__) if cache is not None else None
     if cache is not None and key is not None:
-        cached = cache.get(key)
-        if cached is not None:
-            try:
-                reading = ChoiceReading.model_validate_json(cached)
-            except ValidationError:
-                log.warning("ignoring a cached %s reading that no longer validates", stage)
-            else:
-                if len(reading.logprobs) == len(answers):
-                    _count(stats, stage, "cache_hits")
-                    return reading
+        found = _from_cache(cache, key, ChoiceReading.model_validate_json, stage, stats)  # answers are in the key
+        if found is not None:
+            return found
     reading = backend.read_choice(messages, reply_start, answers)
     _record(stats, stage, reading.as_generation())
     if cache is not None and key is not None:
