@@ -292,6 +292,8 @@ def test_a_possibility_until_a_season_is_the_coming_one():
     (resolve("before March 2025", MON, "It ended before March 2025."), "before Mar 2025"),
     (resolve("after 2020", MON, "It grew after 2020."), "after 2020"),
     (resolve("after the 1990s", MON, "It grew after the 1990s."), "after 1990s"),
+    # a season cut short by another report's date in a merge is shown as the days it holds
+    (DateSpan(start=D(2010, 5, 5), end=D(2010, 5, 31), precision="season"), "5–31 May 2010"),
 ])
 def test_format_span_shows_precision(span, text):
     assert format_span(span) == text

@@ -120,6 +120,9 @@ def _unit(start: dt.date, precision: Precision) -> str:
     return str(start.year)
 
 
+_SEASONS = {3: "spring", 6: "summer", 9: "autumn", 12: "winter"}
+
+
 def _closed(span: DateSpan) -> str:
     start, end = span.start, span.end
     if start is None or end is None:
@@ -135,9 +138,11 @@ def _closed(span: DateSpan) -> str:
         return f"{prefix}{number}{suffix} century"
     if span.precision == Precision.quarter:
         return f"Q{(start.month - 1) // 3 + 1} {start.year}"
-    if span.precision == Precision.season:
-        name = {3: "spring", 6: "summer", 9: "autumn", 12: "winter"}[start.month]
-        return f"{name} {start.year}" + (f"/{str(end.year)[2:]}" if end.year != start.year else "")
+    season = _SEASONS.get(start.month) if start.day == 1 else None
+    if span.precision == Precision.season and season is not None:
+        # A merged event's span may be a season cut short by another report's date ("spring
+        # 2010" and "after 5 May"): only a span that starts with its season is named after it.
+        return f"{season} {start.year}" + (f"/{str(end.year)[2:]}" if end.year != start.year else "")
     if start.year == end.year and start.month == end.month:
         return f"{start.day}–{end.day} {_month(start)}"
     if start.year == end.year:
