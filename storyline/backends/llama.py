@@ -1,22 +1,22 @@
-"""The llama.cpp backend: a GGUF model run in-process through llama-cpp-python.
+"""The llama.cpp backend: a GGUF model run in-process through llama-cpp-python's bindings.
 
 Importing this module imports llama_cpp; the rest of storyline imports it only when a model is
 actually needed, so ``import storyline`` and ``storyline --help`` stay fast.
 
 Generation runs its own short loop over llama.cpp's public C API instead of
-``Llama.create_completion``, for three reasons:
+``Llama.create_completion``, for four reasons:
 
 - **Grammar cost.** llama-cpp-python applies the JSON grammar to the whole vocabulary at every
-  token (262,144 entries for Gemma). llama.cpp's own sampler (``common/sampling.cpp``) samples
-  first, checks only the chosen token against the grammar, and applies the grammar to the
-  whole vocabulary only when that token is rejected. This loop does the same, so the output is
-  the same as before at temperature 0 and close to raw llama.cpp speed.
+  token (262,144 entries for Gemma); llama.cpp's own sampler checks the chosen token first, and
+  so does this loop (``llama_sampling``): the same output at temperature 0, near raw speed.
 - **Early stop.** The reply ends as soon as the grammar is complete: no trailing white space and
   no end-of-turn token to generate.
 - **Prompt reuse.** The instruction prefix (the system prompt and its framing) stays in the KV
   cache from call to call, and its evaluated state is saved between runs (``llama_state``).
+- **Replies written together.** Several replies share each decode (``llama_scheduler``), each in
+  its own sequence of one context (``llama_engine``), with the same output as one at a time.
 
-Chat formatting and tokenization live in ``llama_chat``; the saved states in ``llama_state``.
+Chat formatting and tokenization live in ``llama_chat``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -41,8 +40,11 @@ from llama_cpp.llama_grammar import json_schema_to_gbnf
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ModelUnavailableError
-from . import ChoiceReading, Generation, GenerationRequest, repeating
+from . import ChoiceReading, Generation, GenerationRequest
 from .llama_chat import ChatPrompt, LlamaTokenizer
+from .llama_engine import BackendClosedError, LlamaEngine
+from .llama_sampling import ReplySampler
+from .llama_scheduler import Reply, Scheduler
 from .llama_state import PrefixStates
 
 log = logging.getLogger(__name__)
@@ -130,6 +132,10 @@ class LlamaOptions(BaseModel):
     top_p: float = Field(0.95, gt=0, le=1, description="sampling at temperature > 0 only")
     min_p: float = Field(0.05, ge=0, lt=1, description="sampling at temperature > 0 only")
     prefix_cache: bool = Field(True, description="save the evaluated system prompt between runs")
+    parallel: int = Field(4, ge=1, le=64, description="replies written together, each in a sequence of its own "
+                          "(1: one at a time; the output is the same)")
+    repack: bool = Field(False, description="llama.cpp's repacked weight layout: writes faster, reads slower on "
+                         "CPUs with AVX-512 (changes the output a little)")
 
 
 def model_fingerprint(path: Path, blocks: int = 64, block_size: int = 1 << 16) -> str:
@@ -231,6 +237,16 @@ def gbnf_for(schema_json: str) -> str:
     return gbnf.replace(_LOOSE_CHAR, _STRICT_CHAR)
 
 
+def fixed_opening(schema: dict) -> str:
+    """What every reply to ``schema`` begins with, if it is an object of one required property:
+    ``{"events":``. Evaluated with the prompt instead of generated, it costs a read token's time
+    rather than a written one's (a tenth), and the grammar still guards the rest."""
+    properties = list(schema.get("properties") or {})
+    if schema.get("type") == "object" and len(properties) == 1 and schema.get("required") == properties:
+        return "{" + json.dumps(properties[0]) + ":"
+    return ""
+
+
 def trained_context(path: Path) -> int:
     """The context length the model was trained with (0 if its metadata does not say), read
     with llama.cpp's vocabulary-only loader: no weights, no context."""
@@ -292,12 +308,14 @@ class LlamaVocabulary:
 
 
 class LlamaCppBackend:
-    """A GGUF model loaded once per process. One ``Llama`` is not thread-safe: calls are serialised.
+    """A GGUF model loaded once per process, writing up to ``parallel`` replies together
+    (``llama_scheduler``): ``generate`` may be called from several threads at once, and each
+    caller waits for its own reply.
 
-    ``close()`` frees the model and puts llama.cpp's log callback back as it was.
+    ``close()`` stops the scheduler after its current decode, then frees the model and puts
+    llama.cpp's log callback back as it was.
     """
 
-    parallel = 1
     counts = "counted by llama.cpp"
 
     def __init__(self, model_path: str | Path, options: LlamaOptions | None = None, *,
@@ -310,33 +328,31 @@ class LlamaCppBackend:
         threads = options.threads or default_threads(state_dir)
         LOG_ROUTE.acquire()
         self._closed = False
+        self._engine: LlamaEngine | None = None
+        self._scheduler: Scheduler | None = None
         try:
-            self._llm = _load(path, n_ctx=context_window_for(path, options), n_batch=options.batch_size,
-                              n_threads=threads, n_threads_batch=threads)
+            self._engine = LlamaEngine(path, context_window=context_window_for(path, options), slots=options.parallel,
+                                       batch_size=options.batch_size, threads=threads, repack=options.repack)
         except BaseException:
             self.close()
             raise
+        engine = self._engine
         self.name = path.name
-        self.tokenizer = LlamaTokenizer(self._llm, f"gguf:{path.name}")
-        self.chat = ChatPrompt(self._llm, path.name)
-        self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
-        self._n_vocab = self._llm.n_vocab()
-        self._lock = threading.Lock()
-        # A recurrent or hybrid model (Mamba, RWKV, Jamba, Granite-4-H, LFM2) keeps a state that
-        # llama.cpp cannot cut back to a prefix: each call starts from scratch instead.
-        self._rewinds = not (llama_cpp.llama_model_is_recurrent(self._llm.model)
-                             or llama_cpp.llama_model_is_hybrid(self._llm.model))
+        self.parallel = options.parallel
+        self.tokenizer = LlamaTokenizer(engine, f"gguf:{path.name}")
+        self.chat = ChatPrompt(engine, path.name)
         settings = {"model": model_fingerprint(path), "llama_cpp": llama_cpp.__version__,
-                    "batch": options.batch_size, "top_k": options.top_k, "top_p": options.top_p,
-                    "min_p": options.min_p, "repeat_penalty": 1.0}
+                    "batch": options.batch_size, "repack": options.repack, "top_k": options.top_k,
+                    "top_p": options.top_p, "min_p": options.min_p, "repeat_penalty": 1.0}
         self._identity = "gguf:" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
-        self._prefixes = PrefixStates(state_dir, self._identity, self.context_window) \
-            if state_dir is not None and options.prefix_cache and self._rewinds else None
+        prefixes = PrefixStates(state_dir, self._identity, self.context_window) \
+            if state_dir is not None and options.prefix_cache and engine.keeps_prefixes else None
+        # The batch check's verdict holds for this model, these settings, this build and CPU.
+        width_key = json.dumps([self._identity, options.parallel, threads,
+                                llama_cpp.llama_print_system_info().decode(errors="replace")])
+        self._scheduler = Scheduler(engine, prefixes, width_key)
         self._system_prefixes: dict[tuple[str, str], list[int]] = {}
-        self._cached: list[int] = []
-        """The tokens in the KV cache, from position 0 (what this backend put there)."""
-        self._token_ids = np.arange(self._n_vocab, dtype=np.int32)
-        self._candidates = np.zeros(self._n_vocab, dtype=_TOKEN_DATA)
+        self._openings: dict[str, tuple[str, list[int]]] = {}
 
     @property
     def identity(self) -> str:
@@ -344,38 +360,73 @@ class LlamaCppBackend:
 
     @property
     def context_window(self) -> int:
-        return self._llm.n_ctx()
+        assert self._engine is not None
+        return self._engine.context_window
+
+    @property
+    def batch_width(self) -> int | None:
+        """How many replies are decoded together, once the scheduler has checked (None before)."""
+        return self._scheduler.width if self._scheduler is not None else None
 
     def count_prompt_tokens(self, messages: tuple[tuple[str, str], ...]) -> int:
         return len(self.chat.tokens(messages))
 
     def close(self) -> None:
-        """Free the model (its memory-mapped weights and KV cache) and stop routing llama.cpp's
-        log; the backend cannot be used after this. Closing twice does nothing."""
+        """Stop the scheduler, free the model (its memory-mapped weights and KV cache) and stop
+        routing llama.cpp's log; the backend cannot be used after this. Closing twice does
+        nothing. Replies still waiting fail with ``BackendClosedError``."""
         if self._closed:
             return
         self._closed = True
-        llm = getattr(self, "_llm", None)
-        if llm is not None:
-            llm.close()
+        if self._scheduler is not None:
+            self._scheduler.close()
+        if self._engine is not None:
+            self._engine.close()
         LOG_ROUTE.release()
 
     def generate(self, request: GenerationRequest, progress=None) -> Generation:
         gbnf = gbnf_for(json.dumps(request.json_schema, sort_keys=True))
-        tokens = self.chat.tokens(request.messages)
-        limit = min(request.max_tokens, self.context_window - len(tokens))
+        opening, forced = self._opening(request.json_schema, gbnf)
+        tokens = self.chat.tokens(request.messages) + forced
+        limit = min(request.max_tokens - len(forced), self.context_window - len(tokens))
         if limit <= 0:
             raise ModelUnavailableError(
                 f"the prompt has {len(tokens)} tokens, which leaves no room in the {self.context_window}-token "
                 "context window; use a model with a larger context (--ctx)")
-        with self._lock:
-            started = time.perf_counter()
-            evaluated = self._evaluate_prompt(request.messages, tokens)
-            reply, finish = self._sample(gbnf, limit, request.temperature, request.seed, progress)
-            seconds = time.perf_counter() - started
-        text = self._llm.detokenize(reply).decode("utf-8", errors="ignore")
-        return Generation(text=text, prompt_tokens=len(tokens), prompt_tokens_evaluated=evaluated,
-                          completion_tokens=len(reply), seconds=seconds, finish_reason=finish)
+        engine, options = self._open()
+
+        def sampler() -> ReplySampler:
+            made = ReplySampler(engine.vocab, engine.n_vocab, gbnf, temperature=request.temperature, seed=request.seed,
+                                top_k=options.top_k, top_p=options.top_p, min_p=options.min_p)
+            for token in forced:
+                made.accept(token)
+            return made
+
+        reply = Reply(tokens=tokens, prefix=self._prefix_tokens(request.messages, tokens) or [], limit=limit,
+                      progress=progress, make_sampler=sampler)
+        generation = self._run(reply)
+        return generation.model_copy(update={"text": opening + generation.text})  # type: ignore[union-attr]
+
+    def _opening(self, schema: dict, gbnf: str) -> tuple[str, list[int]]:
+        """The reply's fixed opening (``fixed_opening``) and its tokens, as far as the grammar takes
+        them one by one (a tokenizer that writes a space before the first word gives no opening)."""
+        if gbnf not in self._openings:
+            opening = fixed_opening(schema)
+            engine = self._open()[0]
+            tokens = self._plain_tokens(opening) if opening else []
+            sampler = ReplySampler(engine.vocab, engine.n_vocab, gbnf)
+            try:
+                taken: list[int] = []
+                for token in tokens:
+                    if not sampler.allows(token):
+                        break
+                    sampler.accept(token)
+                    taken.append(token)
+            finally:
+                sampler.free()
+            text = engine.detokenize(taken).decode("utf-8", errors="replace")
+            self._openings[gbnf] = (text, taken) if opening.startswith(text) else ("", [])
+        return self._openings[gbnf]
 
     def read_choice(self, messages: tuple[tuple[str, str], ...], reply_start: str,
                     answers: tuple[str, ...]) -> ChoiceReading:
@@ -394,60 +445,22 @@ class LlamaCppBackend:
             raise ModelUnavailableError(
                 f"the prompt has {len(tokens)} tokens, more than the {self.context_window}-token context window; "
                 "use a model with a larger context (--ctx)")
-        with self._lock:
-            started = time.perf_counter()
-            evaluated = self._evaluate_prompt(messages, tokens)
-            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._llm.ctx, -1),
-                                           shape=(self._n_vocab,)).astype(np.float64)
-            seconds = time.perf_counter() - started
-        top = logits.max()
-        logprobs = logits[parting] - top - np.log(np.exp(logits - top).sum())
-        return ChoiceReading(logprobs=tuple(logprobs.tolist()), prompt_tokens=len(tokens),
-                             prompt_tokens_evaluated=evaluated, seconds=seconds)
+        self._open()
+        reply = Reply(tokens=tokens, prefix=self._prefix_tokens(messages, tokens) or [], parting=parting)
+        return self._run(reply)  # type: ignore[return-value]
+
+    def _open(self) -> tuple[LlamaEngine, LlamaOptions]:
+        if self._closed or self._engine is None:
+            raise BackendClosedError(f"the model {self.name} was closed")
+        return self._engine, self.options
+
+    def _run(self, reply: Reply) -> Generation | ChoiceReading:
+        assert self._scheduler is not None
+        return self._scheduler.run(reply)
 
     def _plain_tokens(self, text: str) -> list[int]:
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
-
-    # --- prompt ---------------------------------------------------------------------------------
-
-    def _evaluate_prompt(self, messages: tuple[tuple[str, str], ...], tokens: list[int]) -> int:
-        """Bring the KV cache to ``tokens``; return how many tokens were evaluated.
-
-        Only the instruction prefix (the system prompt and its framing) is reused, never a
-        longer match with an earlier prompt: the rest is always evaluated from the same position
-        in the same batches, so the logits, and with them the output, do not depend on what ran
-        before (or on which results came from the cache). The prefix itself is always evaluated
-        on its own, or restored from a state saved the same way.
-        """
-        prefix = self._prefix_tokens(messages, tokens) or []
-        evaluated = 0
-        if not (prefix and self._cached[: len(prefix)] == prefix):
-            self._start_over()
-            if prefix and not (self._prefixes is not None and self._prefixes.restore(self._llm, prefix)):
-                self._llm.eval(prefix)
-                evaluated += len(prefix)
-                if self._prefixes is not None:
-                    self._prefixes.save(self._llm, prefix)
-            self._cached = list(prefix)
-        self._rewind(len(prefix))
-        self._llm.eval(tokens[len(prefix):])
-        self._cached = list(tokens)
-        return evaluated + len(tokens) - len(prefix)
-
-    def _start_over(self) -> None:
-        self._llm.reset()
-        self._cached = []
-
-    def _rewind(self, keep: int) -> None:
-        """Keep the first ``keep`` tokens of the KV cache: ``Llama.eval`` evaluates from
-        ``n_tokens`` on and drops the cache beyond it, which is how llama-cpp-python itself keeps
-        a prompt's prefix (``Llama.generate``). Only a model that can drop part of its state is
-        asked to (``_prefix_tokens`` gives a recurrent one no prefix)."""
-        if keep == 0:
-            self._start_over()
-            return
-        self._llm.n_tokens = keep
-        self._cached = self._cached[:keep]
+        assert self._engine is not None
+        return self._engine.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
     def _prefix_tokens(self, messages: tuple[tuple[str, str], ...], tokens: list[int]) -> list[int] | None:
         """Tokens shared by every prompt with this request's system message, if they lead it and
@@ -456,7 +469,8 @@ class LlamaCppBackend:
         Found as the common start of two probe prompts that differ only in the user's words, so
         it works whatever the chat template does around the turns.
         """
-        if not self._rewinds or not messages or messages[0][0] != "system":
+        assert self._engine is not None
+        if not self._engine.keeps_prefixes or not messages or messages[0][0] != "system":
             return None
         system = messages[0]
         prefix = self._system_prefixes.get(system)
@@ -464,119 +478,6 @@ class LlamaCppBackend:
             first, second = (self.chat.tokens((system, ("user", word))) for word in ("Alpha", "Omega"))
             prefix = self._system_prefixes[system] = first[: _common_prefix(np.asarray(first), second)]
         return prefix if len(prefix) >= 16 and len(prefix) < len(tokens) and tokens[: len(prefix)] == prefix else None
-
-    # --- sampling -------------------------------------------------------------------------------
-
-    def _sample(self, gbnf: str, limit: int, temperature: float, seed: int, progress=None) -> tuple[list[int], str]:
-        """Generate up to ``limit`` tokens under the grammar; stop when it is complete, or when the
-        reply has fallen into a loop (``repeating``: finish reason "loop").
-
-        Greedy (temperature 0): the best token, checked against the grammar alone (see
-        ``_greedy``). Sampling: the grammar is applied to the whole vocabulary first and the
-        sampler chain draws from what it allows, as llama-cpp-python does, so the draw follows
-        the constrained distribution. Each token is accepted once, by the grammar (and by the
-        chain, which keeps no state today but would with penalties).
-        """
-        grammar = llama_cpp.llama_sampler_init_grammar(self._vocab, gbnf.encode(), b"root")
-        if not grammar:
-            raise RuntimeError("llama.cpp could not parse the JSON grammar")
-        chain = self._chain(temperature, seed) if temperature > 0 else None
-        reply: list[int] = []
-        try:
-            for _ in range(limit):
-                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self._llm.ctx, -1),
-                                               shape=(self._n_vocab,))
-                token = self._greedy(grammar, logits) if chain is None else self._draw(grammar, chain, logits)
-                llama_cpp.llama_sampler_accept(grammar, token)
-                if chain is not None:
-                    llama_cpp.llama_sampler_accept(chain, token)
-                if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                    return reply, "stop"
-                reply.append(token)
-                if repeating(reply):
-                    return reply, "loop"
-                if progress is not None:
-                    progress(len(reply))
-                if self._complete(grammar):
-                    return reply, "stop"
-                self._llm.eval([token])
-                self._cached.append(token)
-            return reply, "length"
-        finally:
-            llama_cpp.llama_sampler_free(grammar)
-            if chain is not None:
-                llama_cpp.llama_sampler_free(chain)
-
-    def _chain(self, temperature: float, seed: int):
-        """top-k, top-p, min-p, temperature, then a seeded draw (llama-cpp-python's order)."""
-        chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-        options = self.options
-        for sampler in (llama_cpp.llama_sampler_init_top_k(options.top_k),
-                        llama_cpp.llama_sampler_init_top_p(options.top_p, 1),
-                        llama_cpp.llama_sampler_init_min_p(options.min_p, 1),
-                        llama_cpp.llama_sampler_init_temp(temperature),
-                        llama_cpp.llama_sampler_init_dist(seed)):
-            llama_cpp.llama_sampler_chain_add(chain, sampler)
-        return chain
-
-    def _allowed(self, grammar, token: int) -> bool:
-        """Whether the grammar accepts ``token`` next (one candidate, not the whole vocabulary)."""
-        single = (llama_cpp.llama_token_data * 1)(llama_cpp.llama_token_data(token, 0.0, 0.0))
-        candidates = llama_cpp.llama_token_data_array(single, 1, -1, False)
-        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(candidates))
-        return bool(np.isfinite(candidates.data[0].logit))
-
-    def _complete(self, grammar) -> bool:
-        """The grammar is complete when it would accept the end of generation now."""
-        end = llama_cpp.llama_vocab_eos(self._vocab)
-        return end >= 0 and self._allowed(grammar, end)
-
-    def _greedy(self, grammar, logits: np.ndarray) -> int:
-        """The best-scoring token the grammar allows, as llama.cpp's own sampler finds it
-        (``common/sampling.cpp``): the best token is checked alone, and only if the grammar
-        refuses it are the 64 best checked, in descending order of logit (ties by token id, as
-        llama.cpp's greedy sampler breaks them); only if none is allowed is the grammar applied
-        to the whole vocabulary. The answer is the same as applying the grammar first."""
-        best = int(np.argmax(logits))
-        if self._allowed(grammar, best):
-            return best
-        top = np.argpartition(-logits, 64)[:64] if self._n_vocab > 64 else np.arange(self._n_vocab)
-        top = top[np.lexsort((top, -logits[top]))]
-        token = self._first_allowed(grammar, top, logits)
-        if token is not None:
-            return token
-        array = self._whole_vocabulary(logits)
-        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
-        allowed = self._candidates["logit"]
-        return int(self._candidates["id"][int(np.argmax(allowed))])
-
-    def _draw(self, grammar, chain, logits: np.ndarray) -> int:
-        array = self._whole_vocabulary(logits)
-        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
-        llama_cpp.llama_sampler_apply(chain, ctypes.byref(array))
-        return int(array.data[array.selected].id)
-
-    def _whole_vocabulary(self, logits: np.ndarray):
-        """Every token as a candidate (samplers reorder the array in place: every field is
-        filled again)."""
-        candidates = self._candidates
-        candidates["id"] = self._token_ids
-        candidates["logit"] = logits
-        candidates["p"] = 0.0
-        return llama_cpp.llama_token_data_array(
-            candidates.ctypes.data_as(llama_cpp.llama_token_data_p), self._n_vocab, -1, False)
-
-    def _first_allowed(self, grammar, ids: np.ndarray, logits: np.ndarray) -> int | None:
-        subset = np.zeros(len(ids), dtype=_TOKEN_DATA)
-        subset["id"], subset["logit"] = ids, logits[ids]
-        array = llama_cpp.llama_token_data_array(
-            subset.ctypes.data_as(llama_cpp.llama_token_data_p), len(ids), -1, False)
-        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(array))
-        allowed = np.flatnonzero(np.isfinite(subset["logit"]))
-        return int(subset["id"][allowed[0]]) if len(allowed) else None
-
-
-_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
 
 
 def _common_prefix(cached: np.ndarray, tokens: list[int]) -> int:

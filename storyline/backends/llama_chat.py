@@ -5,14 +5,31 @@ from __future__ import annotations
 
 import ctypes
 import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import llama_cpp
-from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from ..errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
+
+
+class TokenizingModel(Protocol):
+    """What chat formatting and counting need of a model: ``llama_cpp.Llama`` (vocabulary only,
+    for a dry run) and ``LlamaEngine`` both offer it."""
+
+    model: Any
+    metadata: dict[str, str]
+
+    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]: ...
+
+    def detokenize(self, tokens: Sequence[int], special: bool = False) -> bytes: ...
+
+    def token_bos(self) -> int: ...
+
+    def token_eos(self) -> int: ...
 
 
 _BUILTIN_BY_TOKEN = (("<start_of_turn>", "gemma"), ("<|im_start|>", "chatml"), ("<|start_header_id|>", "llama3"))
@@ -33,7 +50,7 @@ class ChatPrompt:
     vocabulary has.
     """
 
-    def __init__(self, llm: Llama, name: str):
+    def __init__(self, llm: TokenizingModel, name: str):
         self._llm = llm
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
         self._bos = llama_cpp.llama_vocab_bos(vocab)
@@ -110,7 +127,7 @@ def _apply_builtin(kind: str, messages: tuple[tuple[str, str], ...]) -> str:
 class LlamaTokenizer:
     """The loaded model's own tokenizer."""
 
-    def __init__(self, llm: Llama, name: str):
+    def __init__(self, llm: TokenizingModel, name: str):
         self._llm = llm
         self.name = name
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import logging
@@ -10,8 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
-import llama_cpp
-from llama_cpp import Llama
+from .llama_engine import LlamaEngine
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +26,9 @@ class PrefixStates:
     prefix is evaluated as usual. Files are written under a unique temporary name and renamed
     into place, so runs sharing a cache folder never see half a file.
 
-    Built on llama.cpp's sequence-state functions rather than ``Llama.save_state()``/
-    ``load_state()``: those copy and zero the whole logits buffer, hundreds of megabytes with a
-    262k-token vocabulary, for logits that are recomputed anyway. The backend sets the position
-    after a restore (``LlamaCppBackend._rewind``).
+    Built on llama.cpp's sequence-state functions rather than whole-context states: those copy
+    and zero the whole logits buffer, hundreds of megabytes with a 262k-token vocabulary, for
+    logits that are recomputed anyway. A state saved from one slot (sequence) restores into any.
     """
 
     def __init__(self, directory: Path, identity: str, context_window: int):
@@ -43,16 +40,15 @@ class PrefixStates:
         key = hashlib.sha256(f"{self._identity}|{self._context}|{prefix}".encode()).hexdigest()[:32]
         return self.directory / f"{key}.state"
 
-    def restore(self, llm: Llama, prefix: list[int]) -> bool:
+    def restore(self, engine: LlamaEngine, slot: int, prefix: list[int]) -> bool:
         path = self._path(prefix)
         if not path.is_file():
             return False
         state = self._read(path, prefix)
-        if state is not None:
-            buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
-            if llama_cpp.llama_state_seq_set_data(llm.ctx, buffer, len(state), 0) == len(state):
-                return True
-        # Whatever was loaded is dropped by the next evaluation, which starts at position 0.
+        if state is not None and engine.restore(slot, state):
+            return True
+        # Whatever was loaded is dropped: the slot is emptied before the prefix is evaluated.
+        engine.keep(slot, 0)
         log.warning("the saved instruction state %s could not be used; evaluating the instructions again", path)
         return False
 
@@ -72,13 +68,10 @@ class PrefixStates:
                     "size": len(state), "sha256": hashlib.sha256(state).hexdigest()}
         return state if header == expected and len(state) > 0 else None
 
-    def save(self, llm: Llama, prefix: list[int]) -> None:
-        size = llama_cpp.llama_state_seq_get_size(llm.ctx, 0)
-        buffer = (ctypes.c_uint8 * size)()
-        written = llama_cpp.llama_state_seq_get_data(llm.ctx, buffer, size, 0)
-        if written <= 0:
+    def save(self, engine: LlamaEngine, slot: int, prefix: list[int]) -> None:
+        state = engine.state(slot)
+        if not state:
             return
-        state = bytes(buffer)[:written]
         header = {"identity": self._identity, "context": self._context, "tokens": prefix,
                   "size": len(state), "sha256": hashlib.sha256(state).hexdigest()}
         temporary: Path | None = None
@@ -92,3 +85,28 @@ class PrefixStates:
             log.warning("could not save the instruction state in %s: %s", self.directory, error)
             if temporary is not None:
                 temporary.unlink(missing_ok=True)
+
+    def width(self, key: str) -> int | None:
+        """How many replies an earlier run found could be decoded together (``Scheduler``'s batch
+        check), for the machine and settings ``key`` names; None if it was not checked."""
+        try:
+            record = json.loads(self._width_path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        width = record.get("width") if isinstance(record, dict) and record.get("key") == key else None
+        return width if isinstance(width, int) and width >= 1 else None
+
+    def save_width(self, key: str, width: int) -> None:
+        path = self._width_path(key)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps({"key": key, "width": width}), encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as error:
+            log.warning("could not save the batch check in %s: %s", self.directory, error)
+            temporary.unlink(missing_ok=True)
+
+    def _width_path(self, key: str) -> Path:
+        return self.directory / f"width-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+
