@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -223,22 +224,12 @@ def _cut_characters(text: str, piece: Sentence, limit: int, count: Callable[[str
     return cut
 
 
-def chunk_articles(
-    articles: list[Article],
-    tokenizer: Tokenizer,
-    max_tokens: int,
-    *,
-    per_sentence_overhead: int = 0,
-    problems: list[str] | None = None,
-) -> list[list[Chunk]]:
-    """The chunks of each article: whole sentences packed greedily into chunks of at most
-    ``max_tokens`` tokens (``per_sentence_overhead`` is what the prompt adds around each
-    sentence). Section headings are left out: they report nothing and would be read as
-    sentences (``section_headings``), and so is a page's comment section (``comment_section``).
-    Sentences longer than the budget are cut at word breaks. The sentences of all articles are
-    counted in one batch, which is much faster than one call per article. Stretches and comments
-    left out are reported in ``problems``."""
-    split = []
+def readable_sentences(articles: list[Article], problems: list[str] | None = None) -> list[list[Sentence]]:
+    """Each article's sentences that can report something: section headings are left out (they
+    report nothing and would be read as sentences, ``section_headings``), and so is a page's
+    comment section (``comment_section``) and any stretch without spaces (encoded data); what is
+    left out is reported in ``problems``."""
+    found = []
     for article in articles:
         skipped: list[tuple[int, int]] = []
         sentences = split_sentences(article.text, skipped)
@@ -251,18 +242,40 @@ def chunk_articles(
                                 f"{_opening(article.text, comments)}\" on): they are readers' views, not "
                                 "reports, and their time stamps are not dates of the story.")
             kept = [s for s in kept if s.start < comments]
-        split.append(kept)
+        found.append(kept)
         if skipped and problems is not None:
             characters = sum(end - start for start, end in skipped)
             problems.append(f"{article.path or article.id}: left out {len(skipped)} stretch(es) of text without "
                             f"spaces ({characters} characters, such as encoded images or data); the rest is read.")
-    counts = tokenizer.count_many([a.text[s.start : s.end] for a, sentences in zip(articles, split, strict=True)
-                                   for s in sentences])
+    return found
+
+
+def chunk_articles(
+    articles: list[Article],
+    tokenizer: Tokenizer,
+    max_tokens: int,
+    *,
+    per_sentence_overhead: int = 0,
+    problems: list[str] | None = None,
+) -> list[list[Chunk]]:
+    """The chunks of each article: its readable sentences (``readable_sentences``) packed
+    greedily into chunks of at most ``max_tokens`` tokens (``pack``)."""
+    return pack_articles(articles, readable_sentences(articles, problems), tokenizer, max_tokens,
+                         per_sentence_overhead=per_sentence_overhead)
+
+
+def pack_articles(articles: list[Article], sentences: list[list[Sentence]], tokenizer: Tokenizer, max_tokens: int,
+                  *, per_sentence_overhead: int = 0) -> list[list[Chunk]]:
+    """Each article's ``sentences`` (all of them, or those chosen to be read) packed into chunks;
+    the sentences of all articles are counted in one batch, which is much faster than one call
+    per article."""
+    counts = tokenizer.count_many([a.text[s.start : s.end] for a, own in zip(articles, sentences, strict=True)
+                                   for s in own])
     chunks, cursor = [], 0
-    for article, sentences in zip(articles, split, strict=True):
-        own = counts[cursor : cursor + len(sentences)]
-        cursor += len(sentences)
-        chunks.append(_pack(article, sentences, own, tokenizer, max_tokens, per_sentence_overhead))
+    for article, own in zip(articles, sentences, strict=True):
+        chunks.append(pack(article, own, counts[cursor : cursor + len(own)], tokenizer, max_tokens,
+                           per_sentence_overhead))
+        cursor += len(own)
     return chunks
 
 
@@ -278,8 +291,11 @@ def chunk_article(article: Article, tokenizer: Tokenizer, max_tokens: int, *,
     return chunk_articles([article], tokenizer, max_tokens, per_sentence_overhead=per_sentence_overhead)[0]
 
 
-def _pack(article: Article, sentences: list[Sentence], counts: list[int], tokenizer: Tokenizer,
-          max_tokens: int, per_sentence_overhead: int) -> list[Chunk]:
+def pack(article: Article, sentences: list[Sentence], counts: list[int], tokenizer: Tokenizer,
+         max_tokens: int, per_sentence_overhead: int = 0) -> list[Chunk]:
+    """Whole sentences (with their token ``counts``) packed greedily into chunks of at most
+    ``max_tokens`` tokens (``per_sentence_overhead`` is what the prompt adds around each sentence);
+    a sentence longer than the budget is cut at word breaks."""
     text = article.text
     items: list[tuple[Sentence, int]] = []
 
@@ -304,7 +320,7 @@ def _pack(article: Article, sentences: list[Sentence], counts: list[int], tokeni
                 article_id=article.id,
                 index=len(chunks),
                 sentences=list(current),
-                text=text[current[0].start : current[-1].end],
+                text=chunk_text(text, current),
                 token_count=used,
             ))
 
@@ -319,6 +335,16 @@ def _pack(article: Article, sentences: list[Sentence], counts: list[int], tokeni
     return chunks
 
 
+def chunk_text(text: str, sentences: list[Sentence]) -> str:
+    """The text of a chunk's sentences: as the article writes them where they follow each other,
+    one line each where sentences the model does not read lie between them."""
+    parts = [text[sentences[0].start:sentences[0].end]]
+    for before, sentence in itertools.pairwise(sentences):
+        between = text[before.end:sentence.start]
+        parts.append((between if not between.strip() else "\n") + text[sentence.start:sentence.end])
+    return "".join(parts)
+
+
 def split_chunk(chunk: Chunk, text: str, tokenizer: Tokenizer, per_sentence_overhead: int = 0) -> list[Chunk]:
     """Halve a chunk by sentences (when its exact prompt turns out too long, or its reply did
     not fit the output budget)."""
@@ -327,7 +353,7 @@ def split_chunk(chunk: Chunk, text: str, tokenizer: Tokenizer, per_sentence_over
     middle = len(chunk.sentences) // 2
     halves = []
     for part in (chunk.sentences[:middle], chunk.sentences[middle:]):
-        body = text[part[0].start : part[-1].end]
-        tokens = tokenizer.count_many([body])[0] + per_sentence_overhead * len(part)
-        halves.append(Chunk(article_id=chunk.article_id, index=0, sentences=part, text=body, token_count=tokens))
+        tokens = sum(tokenizer.count_many([text[s.start:s.end] for s in part])) + per_sentence_overhead * len(part)
+        halves.append(Chunk(article_id=chunk.article_id, index=0, sentences=part, text=chunk_text(text, part),
+                            token_count=tokens))
     return halves

@@ -135,6 +135,25 @@ def _print_stats(stats) -> None:
                    err=True)
 
 
+class _ReadType(click.ParamType):
+    """``auto`` (the library's default share), ``all`` or a share of the text between 0 and 1."""
+
+    name = "auto|all|SHARE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, float):
+            return value
+        if str(value).strip().lower() in ("all", "auto"):
+            return str(value).strip().lower()
+        try:
+            share = float(value)
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 1:
+            self.fail(f"{value!r} is neither 'all' nor a share of the text between 0 and 1, e.g. 0.08.", param, ctx)
+        return share
+
+
 def _model_options(command: Callable) -> Callable:
     options = [
         click.option("--model", "-m", metavar="M", help="A .gguf path, a Hugging Face reference "
@@ -143,11 +162,17 @@ def _model_options(command: Callable) -> Callable:
                      "else the default model (downloaded once into the user cache; see `storyline models`)."),
         click.option("--server-model", metavar="NAME", help="The model to use on a server that serves several "
                      "(default: $STORYLINE_SERVER_MODEL)."),
-        click.option("--parallel", type=click.IntRange(1, 256), help="Extraction requests in flight (default: 1 "
-                     "in-process, 4 for a server). The output is the same whatever the number."),
+        click.option("--parallel", type=click.IntRange(1, 256), help="Replies written at once: in-process, "
+                     "several decoded together (default 4); for a server, requests in flight (default 4). The "
+                     "output is the same whatever the number."),
+        click.option("--read", "read_share", type=_ReadType(), default="auto", show_default=True,
+                     help="How much of a large story the model reads: 'auto' (a twelfth of its text), a share "
+                     "such as 0.2, or 'all'. It reads headlines and leads first, then sentences with dates, then "
+                     "the rest; what it does not read is read by code (dated sentences still become events). A "
+                     "story of about five articles is always read whole."),
         click.option("--model-option", "-O", "model_settings", type=_SettingType(), multiple=True,
                      help="A setting of the model backend, repeatable: for llama.cpp context_window, threads, "
-                     "batch_size, top_k, top_p, min_p, prefix_cache."),
+                     "batch_size, top_k, top_p, min_p, prefix_cache, parallel, repack."),
         click.option("--prompts", "prompts_dir", metavar="DIR", type=click.Path(file_okay=False),
                      help="Folder of prompt templates that override the defaults by file name."),
         click.option("--published", type=_DateType(), help="Publication date for articles whose "
@@ -186,7 +211,7 @@ def _model_options(command: Callable) -> Callable:
 
 def _backend_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The backend's settings: the llama.cpp flags that were given, then each -O NAME=VALUE."""
-    flags = ("context_window", "threads", "batch_size", "server_model")
+    flags = ("context_window", "threads", "batch_size", "server_model", "parallel")
     settings = {name: kwargs[name] for name in flags if kwargs.get(name) is not None}
     settings.update(dict(kwargs.get("model_settings") or ()))
     return settings
@@ -202,6 +227,8 @@ def _pipeline(backend=None, **kwargs: Any):
         use_cache=not kwargs["no_cache"], max_chunk_tokens=kwargs["max_chunk_tokens"], parallel=kwargs["parallel"],
         adjudicate=kwargs["adjudicate"], progress=not kwargs["quiet"] and sys.stderr.isatty(),
     )
+    if kwargs["read_share"] != "auto":
+        options.read_share = None if kwargs["read_share"] == "all" else kwargs["read_share"]
     return Pipeline(backend, options)
 
 

@@ -1,10 +1,9 @@
 """Ask the model for the happenings each chunk reports.
 
 The model sees the chunk's sentences numbered and answers with compact JSON: a short headline
-per happening, in the chunk's order, each with the number of the sentence that reports it. That
-is all it writes; the code finds the rest in the article (``grounding``): which sentence a
-headline reports (by its words, the number only breaking ties), the time expressions, the
-status and the names. The number of headlines is capped by what the chunk can hold, so a reply
+per happening, in the chunk's order. That is all it writes; the code finds the rest in the
+article (``grounding``): which sentence a headline reports (by its words and the list's order),
+the time expressions, the status and the names. The number of headlines is capped by what the chunk can hold, so a reply
 cannot restate the text sentence by sentence. :class:`Planner` chunks the articles and renders
 each call so that it is proven to fit the model's context window.
 """
@@ -15,9 +14,9 @@ import logging
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, NamedTuple
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints
 
 from . import chunk as chunking
 from .backends import GenerationRequest, Vocabulary
@@ -25,13 +24,16 @@ from .errors import InputError
 from .models import Article, Chunk
 from .templating import PromptSet
 
+if TYPE_CHECKING:
+    from .reading import ArticleReading
+
 log = logging.getLogger(__name__)
 
 TITLE_CHARS = 48
 TOKENS_PER_EVENT = 80
 """A chunk of N tokens may list at most N / TOKENS_PER_EVENT happenings (about one in three news
-sentences), so a reply writes about one token for every seven it reads (a headline and its number
-take ten to twelve). News sentences mostly add detail to a happening already told, and a small
+sentences), so a reply writes about one token for every ten it reads (a headline takes seven to
+nine). News sentences mostly add detail to a happening already told, and a small
 model left free lists one happening per sentence (or runs on in a loop), writing a token for each
 token read. Sentences that place something on the calendar are kept whether or not the model
 lists them (``grounding``), so the cap costs the timeline no dates; it costs it undated
@@ -44,52 +46,33 @@ Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_CHARS)]
 
 
 class ExtractionOutput(BaseModel):
-    """The model's reply: ``{"events": [["headline", sentence number], ...]}``."""
+    """The model's reply: ``{"events": ["headline", ...]}``, the happenings in the chunk's order.
 
-    model_config = ConfigDict(populate_by_name=True)
+    No sentence numbers: the code finds each headline's sentence by its words and the list's
+    order (``grounding.align``). A number cost three of a headline's ten tokens, and small models
+    count sentences rather than cite them, so it only ever broke ties."""
 
-    events: list[tuple[Title, int]] = Field(max_length=MAX_EVENTS)
-
-    @field_validator("events")
-    @classmethod
-    def _sentences_exist(cls, events: list[tuple[str, int]], info: ValidationInfo) -> list[tuple[str, int]]:
-        count = (info.context or {}).get("sentences")
-        if count is not None:
-            wrong = sorted({n for _, n in events if not 1 <= n <= count})
-            if wrong:
-                raise ValueError(f"sentence numbers {wrong} do not exist; use 1 to {count}")
-        return events
+    events: list[Title] = Field(max_length=MAX_EVENTS)
 
     @property
     def headlines(self) -> list[str]:
-        return [title for title, _ in self.events]
-
-    @property
-    def cited(self) -> list[int]:
-        """The sentence each headline cites, as an index into the chunk's sentences."""
-        return [number - 1 for _, number in self.events]
+        return list(self.events)
 
 
 def max_events(chunk_tokens: int) -> int:
     return max(1, min(MAX_EVENTS, math.ceil(chunk_tokens / TOKENS_PER_EVENT)))
 
 
-@lru_cache(maxsize=512)
-def extraction_schema(sentence_count: int, events: int) -> dict:
+@lru_cache(maxsize=64)
+def extraction_schema(events: int) -> dict:
     """The JSON schema the model's reply is constrained to: at most ``events`` headlines (see
-    ``max_events``), each with the number of one of the chunk's ``sentence_count`` sentences.
-
-    Sentence numbers are an enum of the chunk's numbers, so the grammar itself rules out
-    references to sentences that do not exist. Cached: treat the returned dict as read-only.
-    """
+    ``max_events``). Cached: treat the returned dict as read-only."""
     schema = ExtractionOutput.model_json_schema()
-    item = schema["properties"]["events"]["items"]
-    item["prefixItems"][1] = {"enum": list(range(1, sentence_count + 1))}
     schema["properties"]["events"]["maxItems"] = events
     return schema
 
 
-_EMPTY_EVENT = '["",12],'
+_EMPTY_EVENT = '"",'
 
 
 def output_token_budget(events: int, tokens_per_char: float, frame_tokens: int) -> int:
@@ -168,7 +151,7 @@ class Planner:
         density = chunk.token_count / max(len(chunk.text), 1)
         return GenerationRequest(
             messages=self.messages(article, chunk),
-            json_schema=extraction_schema(len(chunk.sentences), events),
+            json_schema=extraction_schema(events),
             max_tokens=max_tokens or output_token_budget(events, density, self._frame_tokens),
             temperature=self.temperature,
             seed=self.seed,
@@ -178,21 +161,24 @@ class Planner:
     def _frame_tokens(self) -> int:
         return self.vocabulary.tokenizer.count_many([_EMPTY_EVENT])[0]
 
-    def plan(self, articles: list[Article], problems: list[str] | None = None) -> list[PlannedCall]:
-        if not articles:
+    def plan(self, readings: list[ArticleReading]) -> list[PlannedCall]:
+        """The calls that show the model what it reads of each article (``reading``)."""
+        if not readings:
             return []
         vocabulary = self.vocabulary
         window = vocabulary.context_window
         fixed = vocabulary.count_prompt_tokens(self.prompts.messages(
-            "extract", article=article_view(articles[0]), chunk={"index": 0}, sentences=[]))
+            "extract", article=article_view(readings[0].article), chunk={"index": 0}, sentences=[]))
         # What the prompt adds around each sentence, measured with this tokenizer on the widest
         # marker a chunk can have.
         marker = vocabulary.tokenizer.count_many(["\n999 "])[0]
         largest_reply = output_token_budget(MAX_EVENTS, 0.25, self._frame_tokens)
         budget = max(min(self.max_chunk_tokens, window - fixed - largest_reply), 64)
+        articles = [reading.article for reading in readings]
+        shown = [[reading.sentences[index] for index in reading.shown] for reading in readings]
         planned: list[PlannedCall] = []
-        all_chunks = chunking.chunk_articles(articles, vocabulary.tokenizer, budget, per_sentence_overhead=marker,
-                                             problems=problems)
+        all_chunks = chunking.pack_articles(articles, shown, vocabulary.tokenizer, budget,
+                                            per_sentence_overhead=marker)
         for article, chunks in zip(articles, all_chunks, strict=True):
             planned += self._fit(article, chunks, fixed, marker, window)
         return planned

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from . import dates
 from .dates.finder import Found, about_another_happening, find_expressions
 from .extract import TITLE_CHARS, ExtractionOutput
-from .models import Article, Chunk, DateSpan, Mention, Stats, Status
+from .models import Article, Chunk, DateSpan, Mention, Sentence, Stats, Status
 
 MIN_COVERAGE = 0.45
 """Share of a headline's information (its words weighted by rarity in the chunk) that its
@@ -405,9 +405,8 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     names it later. A sentence that asks a question (``asks``) is never a mention.
     """
     texts = [article.text[s.start:s.end] for s in chunk.sentences]
-    found = [find_expressions(text) for text in texts]
     titles: dict[int, str] = {}  # sentence -> its headline ("" where it only copies the opening)
-    for headline, index in zip(output.headlines, align(output.headlines, texts, output.cited), strict=True):
+    for headline, index in zip(output.headlines, align(output.headlines, texts), strict=True):
         title = clean_title(headline, texts[index], TITLE_CHARS) if index is not None else ""
         if index is None or not title:
             stats.ungrounded_dropped += 1
@@ -415,23 +414,34 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
             stats.duplicates_dropped += 1
         else:
             titles[index] = "" if copies_opening(title, texts[index]) or unfinished(title, texts[index]) else title
+    return mentions_of(article, chunk.sentences, titles, chunk.index, stats)
+
+
+def mentions_of(article: Article, sentences: Sequence[Sentence], titles: dict[int, str], chunk: int,
+                stats: Stats) -> list[Mention]:
+    """The mentions among ``sentences``: those listed in ``titles`` (a headline, or "" for a
+    happening listed without a usable one), and the others that place something on the calendar
+    (see ``ground``). ``chunk`` is the extraction call that showed them (-1: the model did not
+    read them, ``reading``)."""
     mentions = []
-    for index, sentence in enumerate(texts):
+    for index, place in enumerate(sentences):
+        sentence = article.text[place.start:place.end]
         listed, title = index in titles, titles.get(index, "")
-        if not listed and not found[index]:
+        found = find_expressions(sentence)
+        if not listed and not found:
             continue
         if asks(sentence):
             stats.questions_dropped += listed
             continue
-        hint = status_hint(quotation_dated(sentence, found[index]) or sentence, title)
-        span, when = date_sentence(sentence, hint, article.published, found[index])
+        hint = status_hint(quotation_dated(sentence, found) or sentence, title)
+        span, when = date_sentence(sentence, hint, article.published, found)
         actors = names_in(sentence, article.text)
         if not listed and not (span.expression and (actors or not span.vague)):
-            continue  # see the docstring
+            continue  # see ``ground``
         stats.dated_sentences_added += 0 if listed else 1
         mentions.append(Mention(
             article=article.id, quote=sentence, title=title, when=when,
             status=status_of_span(span, hint, article.published), actors=actors, date=span,
-            chunk=chunk.index, offset=chunk.sentences[index].start,
+            chunk=chunk, offset=place.start,
         ))
     return mentions

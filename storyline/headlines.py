@@ -48,6 +48,27 @@ def untitled(events: list[Event]) -> list[Event]:
     return [event for event in events if not event.title]
 
 
+NAMED_SOURCES = 2
+"""In a story the model read only part of (``reading``), the events it names: those reported by at
+least this many articles."""
+
+
+def partly_read(events: list[Event]) -> bool:
+    """Whether the model left sentences of the story unread (``reading``): some mention was found
+    by the code alone."""
+    return any(mention.chunk < 0 for event in events for mention in event.mentions)
+
+
+def worth_naming(events: list[Event]) -> list[Event]:
+    """The untitled events the model is asked to name. Of a story it read whole, all of them. Of
+    a larger one, which it read only in part, the events several articles report
+    (``NAMED_SOURCES``): a headline costs the model about as much as reading a paragraph, and a
+    story of a hundred articles has hundreds of events that one sentence of one article reports,
+    which are named by their own words instead (``opening_words``)."""
+    pending = untitled(events)
+    return [e for e in pending if e.sources >= NAMED_SOURCES] if partly_read(events) else pending
+
+
 def sentence_of(event: Event) -> str:
     """The sentence a headline is asked for: the event's first report."""
     return event.mentions[0].quote

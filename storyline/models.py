@@ -138,7 +138,8 @@ class Mention(BaseModel):
     status: Status = "happened"
     actors: list[str] = Field(default_factory=list)
     date: DateSpan = Field(default_factory=DateSpan)
-    chunk: int = 0
+    chunk: int = Field(0, description="the extraction call (chunk of its article) that showed the model its "
+                       "sentence; -1 where the model did not read it and the code found it")
     offset: int = 0
 
 
@@ -197,6 +198,10 @@ class Stats(BaseModel):
                                    "flu?\"), which reports no happening")
     dated_sentences_added: int = Field(0, description="sentences holding a time expression that the model "
                                        "listed no happening for, kept as mentions all the same")
+    sentences_read: int = Field(0, description="sentences the model read (all of a small story; of a large "
+                                "one the most likely to report a happening)")
+    sentences_unread: int = Field(0, description="sentences read by code alone (their dates and repeats still "
+                                  "make mentions)")
     adjudicated_pairs: int = Field(0, description="pairs of reports put to the model as judge (--adjudicate)")
     adjudicated_same: int = Field(0, description="of those, the pairs it called one event")
     adjudication_unasked: int = Field(0, description="questions not put to the judge once its limit was reached "
@@ -244,5 +249,5 @@ class Result(BaseModel):
         return article.source or article.title or article.id
 
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 """Bumped whenever a model-facing schema or the meaning of a cached result changes."""

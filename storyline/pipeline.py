@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +19,9 @@ from typing import IO, Any
 
 from tenacity import Retrying
 
+from . import chunk as chunking
 from . import extract as extraction
-from . import grounding
+from . import grounding, reading
 from . import headlines as naming
 from .adjudication import QUESTIONS_PER_MENTION, ModelJudge
 from .backends import Backend, GenerationRequest, Vocabulary, load_backend
@@ -34,6 +35,7 @@ from .mentions import read_mentions, write_mentions
 from .merge import merge as merge_mentions
 from .merge import story_topic
 from .models import Article, ArticleInfo, Event, Mention, Meta, Result, Stats
+from .progress import Progress
 from .summary import (
     SUMMARY_EVENTS,
     SUMMARY_MAX_TOKENS,
@@ -69,7 +71,10 @@ class Options:
     use_cache: bool = True
     max_chunk_tokens: int = 2048
     parallel: int | None = None
-    """Extraction calls in flight (default: what the backend suggests, 1 for llama.cpp)."""
+    """Model calls in flight (default: what the backend suggests: the replies llama.cpp writes
+    together, the requests a server is sent at once)."""
+    read_share: float | None = reading.READ_SHARE
+    """The share of a large story's text the model reads (``reading``); None: every sentence."""
     adjudicate: bool = False
     progress: bool = False
 
@@ -168,16 +173,22 @@ class Pipeline:
                        seed=self.options.seed, temperature=self.options.temperature)
 
     def plan(self, articles: list[Article], vocabulary: Vocabulary | None = None) -> list[PlannedCall]:
-        """Chunk every article and render its extraction calls, each proven to fit the context."""
-        return self._plan(self.planner(vocabulary), articles)
+        """Choose what the model reads of every article (``reading``), chunk it and render its
+        extraction calls, each proven to fit the context."""
+        return self._plan(self.planner(vocabulary), self._readings(articles))
 
-    def _plan(self, planner: Planner, articles: list[Article], *, loaded: bool = False) -> list[PlannedCall]:
-        """The calls, after the warnings about them. ``loaded``: the model is loaded, so the calls
-        the cache answers can be told apart (a dry run plans without loading it)."""
+    def _readings(self, articles: list[Article]) -> list[reading.ArticleReading]:
         problems: list[str] = []
-        planned = planner.plan(articles, problems=problems)
+        sentences = chunking.readable_sentences(articles, problems)
         for problem in problems:
             self.warn(problem)
+        return reading.choose(articles, sentences, self.options.read_share)
+
+    def _plan(self, planner: Planner, readings: list[reading.ArticleReading], *,
+              loaded: bool = False) -> list[PlannedCall]:
+        """The calls, after the warnings about them. ``loaded``: the model is loaded, so the calls
+        the cache answers can be told apart (a dry run plans without loading it)."""
+        planned = planner.plan(readings)
         self._warn_if_large(self._uncached(planned) if loaded else planned, len(planned))
         return planned
 
@@ -190,44 +201,91 @@ class Pipeline:
             call_key(identity, call.request, extraction.ExtractionOutput.__name__, extra)) is None]
 
     def extract(self, articles: list[Article]) -> list[Mention]:
-        """Extraction for every chunk of every article. A chunk whose output stays invalid is
-        reported and skipped; the others' results are kept (and cached as they finish).
+        """Extraction for every chunk of what the model reads of every article, then the
+        sentences it does not read (``reading``), by code alone. A chunk whose output stays
+        invalid is reported and skipped; the others' results are kept (and cached as they
+        finish). Mentions come in article order, each article's in its own order.
 
-        With ``parallel`` calls in flight (a model server), results are used in the plan's order,
-        so the output is the same whatever order they arrive in.
+        With ``parallel`` calls in flight, results are used in the plan's order, so the output is
+        the same whatever order they arrive in.
         """
         self.check_templates()
         backend = self.backend
         self.stats.source_tokens += sum(backend.tokenizer.count_many([a.text for a in articles]))
         planner = self.planner()
-        planned = self._plan(planner, articles, loaded=True)
+        readings = self._readings(articles)
+        planned = self._plan(planner, readings, loaded=True)
         self.stats.chunks += len(planned)
-        mentions: list[Mention] = []
+        found: dict[str, list[Mention]] = {article.id: [] for article in articles}
         for call, (outputs, failures) in zip(planned, self._run_calls(planner, planned), strict=True):
             for chunk, output in outputs:
-                mentions.extend(grounding.ground(output, call.article, chunk, self.stats))
+                found[call.article.id] += grounding.ground(output, call.article, chunk, self.stats)
             for reason in failures:
                 self._chunk_failed(call, reason)
+        for article_reading in readings:
+            found[article_reading.article.id] += self._unread_mentions(article_reading, readings, found)
+        mentions = [m for article in articles for m in sorted(found[article.id], key=lambda m: m.offset)]
         self.stats.mentions += len(mentions)
         return mentions
 
+    def _unread_mentions(self, article_reading: reading.ArticleReading, readings: list[reading.ArticleReading],
+                         found: dict[str, list[Mention]]) -> list[Mention]:
+        """The mentions among the sentences the model did not read: those that place something on
+        the calendar, and the repeats of a sentence it read that became a mention, with that
+        mention's title."""
+        unread = article_reading.unread()
+        self.stats.sentences_read += len(article_reading.shown)
+        self.stats.sentences_unread += len(unread)
+        titles: dict[int, str] = {}
+        for position, index in enumerate(unread):
+            if index in article_reading.repeats:
+                source_article, source_index = article_reading.repeats[index]
+                source = readings[source_article]
+                offset = source.sentences[source_index].start
+                title = next((m.title for m in found[source.article.id] if m.offset == offset), None)
+                if title is not None:
+                    titles[position] = title
+        return grounding.mentions_of(article_reading.article, [article_reading.sentences[i] for i in unread],
+                                     titles, -1, self.stats)
+
     def _run_calls(self, planner: Planner, planned: list[PlannedCall]) -> list[tuple[list, list[str]]]:
+        articles = len({call.article.id for call in planned})
+        return self._concurrently(lambda call: self._extract_call(planner, call), planned, "extracting", articles)
+
+    def _concurrently(self, function: Callable[[Any], Any], items: list, label: str, articles: int | None = None
+                      ) -> list:
+        """``function`` of every item, up to ``parallel`` at once (the backend writes several
+        replies together, or a server serves several requests), results in the items' order,
+        with progress shown (``progress``). Interrupted, the calls not started are cancelled;
+        finished calls are cached already."""
         parallel = self.options.parallel or self.backend.parallel
-        if parallel <= 1 or len(planned) < 2:
-            return [self._extract_call(planner, call) for call in self._progress(planned, "extracting")]
+        progress = Progress(label, len(items), articles=articles, terminal=self.options.progress)
+        try:
+            if parallel <= 1 or len(items) < 2:
+                results = []
+                for item in items:
+                    results.append(function(item))
+                    progress.advance()
+                return results
+            return self._in_pool(function, items, parallel, progress)
+        finally:
+            progress.close()
+
+    def _in_pool(self, function: Callable[[Any], Any], items: list, parallel: int, progress: Progress) -> list:
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
         pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="storyline")
-        futures = {pool.submit(self._extract_call, planner, call): index for index, call in enumerate(planned)}
-        results: list = [None] * len(planned)
+        futures = {pool.submit(function, item): index for index, item in enumerate(items)}
+        results: list = [None] * len(items)
         try:
-            for future in self._progress(as_completed(futures), "extracting", total=len(planned)):
+            for future in as_completed(futures):
                 results[futures[future]] = future.result()
+                progress.advance()
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # finished calls are cached already
+            pool.shutdown(wait=False, cancel_futures=True)
             close = getattr(self.backend, "close", None)
-            if close is not None:
-                close()  # ends the requests still in flight
+            if self._owns_backend and close is not None:
+                close()  # ends the calls in flight (a backend passed in is the caller's to close)
             raise
         pool.shutdown()
         return results
@@ -239,7 +297,7 @@ class Pipeline:
             output = structured_call(
                 self.backend, call.request, extraction.ExtractionOutput, stage="extract", stats=self.stats,
                 prompts=self.prompts, cache=self.cache, cache_extra=self._cache_extra(),
-                max_retries=self.options.max_retries, context={"sentences": len(call.chunk.sentences)},
+                max_retries=self.options.max_retries,
             )
         except ExtractionRetryError as failure:
             return [], [f"no valid events after {failure.attempts} attempts ({failure})"]
@@ -281,15 +339,6 @@ class Pipeline:
             self.warn(f"This run makes {len(to_make)} extraction calls{cached} over about {tokens:,} prompt tokens, "
                       "which can take hours on a laptop CPU. Press Ctrl-C to stop: finished calls are kept, "
                       "and the same command resumes.")
-
-    def _progress(self, items, label: str, total: int | None = None) -> Iterator:
-        total = len(items) if total is None else total
-        if not self.options.progress or total < 2:
-            yield from items
-            return
-        from tqdm import tqdm
-
-        yield from tqdm(items, desc=label, unit="chunk", total=total, file=sys.stderr, leave=False)
 
     def merge(self, mentions: Iterable[Mention], articles: Iterable[Article | ArticleInfo] = ()) -> list[Event]:
         """The timeline's events; with ``adjudicate``, the model judges the pairs the articles'
@@ -404,24 +453,29 @@ class Pipeline:
         return self.result(articles, events, self.summarize(events, articles))  # type: ignore[arg-type]
 
     def name_events(self, events: list[Event]) -> list[Event]:
-        """Headlines for the events no mention titled (``headlines``), asked in batches. A
-        headline refused (``headlines.accepted``) is asked for once more, for its sentence alone:
-        in a batch, small models slip a headline onto the next sentence. An event whose headline
-        still fails is named by its quote's opening words."""
-        pending = naming.untitled(events)
-        if not pending:
-            return events
-        self.check_templates()
-        log.info("Writing headlines for %d events ...", len(pending))
-        topic = story_topic(m for event in events for m in event.mentions)
-        refused = []
-        for start in range(0, len(pending), naming.BATCH):
-            batch = pending[start:start + naming.BATCH]
-            for event, title in zip(batch, self._headlines(batch, topic), strict=True):
-                event.title = title or ""
-                refused += [] if title else [event]
-        for event in refused:
-            event.title = self._headlines([event], topic)[0] or naming.opening_words(event)
+        """Headlines for the events no mention titled, those worth the model's time
+        (``headlines.worth_naming``), asked in batches. A headline refused (``headlines.accepted``)
+        is asked for once more, for its sentence alone (in a batch, small models slip a headline
+        onto the next sentence), unless the story is large (``headlines.partly_read``). An event
+        still without a headline is named by its quote's opening words."""
+        pending = naming.worth_naming(events)
+        if pending:
+            self.check_templates()
+            log.info("Writing headlines for %d events ...", len(pending))
+            topic = story_topic(m for event in events for m in event.mentions)
+            batches = [pending[start:start + naming.BATCH] for start in range(0, len(pending), naming.BATCH)]
+            refused = []
+            for batch, titles in zip(batches, self._concurrently(lambda batch: self._headlines(batch, topic),
+                                                                  batches, "naming"), strict=True):
+                for event, title in zip(batch, titles, strict=True):
+                    event.title = title or ""
+                    refused += [] if title else [event]
+            if not naming.partly_read(events):
+                again = self._concurrently(lambda event: self._headlines([event], topic)[0], refused, "naming again")
+                for event, title in zip(refused, again, strict=True):
+                    event.title = title or ""
+        for event in naming.untitled(events):
+            event.title = naming.opening_words(event)
         return events
 
     def _headlines(self, batch: list[Event], topic: frozenset[str]) -> list[str | None]:

@@ -5,8 +5,9 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, reference_vocabulary
 
+from storyline import reading
 from storyline.backends.llama import LlamaCppBackend
 from storyline.chunk import chunk_article, chunk_articles, is_heading, section_headings, split_sentences
 from storyline.errors import InputError
@@ -34,7 +35,7 @@ def _without_headings(text: str, sentences, also=()):
 
 def _count(backend: LlamaCppBackend, text: str) -> int:
     """Tokens by llama.cpp's own tokenizer, called directly (not through storyline's counter)."""
-    return len(backend._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+    return len(reference_vocabulary(backend.path).tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
 
 def test_sentences_split_lines_and_keep_abbreviations():
@@ -167,10 +168,10 @@ def _reference_prompt_tokens(backend: LlamaCppBackend, messages) -> int:
     Jinja2 chat formatter over the GGUF's template (independent of storyline's ChatPrompt)."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    formatter = Jinja2ChatFormatter(template=backend._llm.metadata["tokenizer.chat_template"],
+    formatter = Jinja2ChatFormatter(template=reference_vocabulary(backend.path).metadata["tokenizer.chat_template"],
                                     eos_token="<|im_end|>", bos_token="<s>")
     prompt = formatter(messages=[{"role": r, "content": c} for r, c in messages]).prompt
-    return len(backend._llm.tokenize(prompt.encode(), add_bos=False, special=True))
+    return len(reference_vocabulary(backend.path).tokenize(prompt.encode(), add_bos=False, special=True))
 
 
 @pytest.mark.slow
@@ -183,7 +184,7 @@ def test_long_article_every_call_fits_the_real_context_window(tiny_gguf):
     seeds = load_articles([SEEDS])
     long_text = "\n".join(a.text for a in seeds for _ in range(6))
     article = Article(id="long", text=long_text)
-    planned = Pipeline(backend, use_cache=False, max_chunk_tokens=100_000).plan([article])
+    planned = Pipeline(backend, use_cache=False, max_chunk_tokens=100_000, read_share=None).plan([article])
     window = backend.context_window
     assert len(planned) > 1
     for call in planned:
@@ -217,7 +218,7 @@ class Overcounting:
 def test_chunks_that_do_not_fit_exactly_are_halved_and_renumbered(llama_backend):
     article = load_articles([SEEDS])[1]
     planner = Planner(PromptSet(), Overcounting(llama_backend, limit=4), margin_tokens=10**6)  # count every prompt
-    planned = planner.plan([article])
+    planned = planner.plan(reading.whole([article]))
     assert [call.chunk.index for call in planned] == list(range(len(planned)))
     assert all(len(call.chunk.sentences) <= 4 for call in planned)
     sentences = split_sentences(article.text)
@@ -251,7 +252,7 @@ def test_a_sentence_that_cannot_fit_is_a_clear_error(llama_backend):
     article = Article(id="one", text="Just one sentence here.", path="one.txt")
     planner = Planner(PromptSet(), Overcounting(llama_backend, limit=0), margin_tokens=10**6)
     with pytest.raises(InputError, match=r"one\.txt.*does not fit.*--ctx"):
-        planner.plan([article])
+        planner.plan(reading.whole([article]))
 
 
 def test_a_line_ending_in_a_colon_and_the_quotation_below_it_are_one_sentence():

@@ -227,7 +227,7 @@ def test_a_reply_that_does_not_fit_is_extracted_in_halves():
         if not is_extraction(request):
             return oracle(request)
         lines = request.messages[1][1].splitlines()
-        return events(*[event(f"Minister {line.split()[2]} resigns", n) for n, line in enumerate(lines, 1)])
+        return events(*[event(f"Minister {line.split()[2]} resigns") for line in lines])
 
     backend = Cramped(responder=respond, context_window=100_000)
     pipeline = Pipeline(backend, use_cache=False)
@@ -267,7 +267,7 @@ def test_article_without_publication_date_warns_and_still_orders():
     def respond(request):
         if not is_extraction(request):
             return {"sentences": ["A minister resigned."]}
-        return events(event("Minister resigns", 1), event("Vote held", 2))
+        return events(event("Minister resigns"), event("Vote held"))
 
     article = Article(id="undated", text="The minister resigned on Tuesday. The vote was held in March 2021.\n")
     result = summarize([article], backend=ScriptedBackend(responder=respond), use_cache=False)
@@ -282,7 +282,7 @@ def test_impossible_dates_in_an_article_never_stop_the_run():
     def respond(request):
         if not is_extraction(request):
             return {"sentences": ["A treaty was signed."]}
-        return events(event("Treaty signed", 1), event("Talks held", 2))
+        return events(event("Treaty signed"), event("Talks held"))
 
     article = Article(id="odd", text="The treaty was signed on April 31.\nTalks were held on February 30.\n",
                       published=dt.date(2025, 5, 5))
@@ -461,3 +461,65 @@ def test_a_refused_headline_is_asked_for_again_for_its_sentence_alone():
     assert [e.title for e in named] == [
         "Moscow launches 90 drones at nine regions", "Leavitt says Trump dedicated to peace",
         "Last month, he clashed with Zelensky in Washington, causing the Ukrainian leader…"]
+
+
+# --- a large story, read in part (storyline.reading) ------------------------------------------------
+
+FIGURES = "The committee went over the figures with members of the public on Monday"
+WIRE = "Oil giant BP said on Monday that it would pay for the whole clean-up of the spill on the coast."
+
+
+def _large_story(count: int = 30, sentences: int = 40) -> list[Article]:
+    """Articles of a headline line, two lead sentences, the same wire sentence and many dated
+    sentences (told apart by a number each): far more than the model reads."""
+    articles = []
+    for number in range(count):
+        body = [f"{FIGURES}, item {number}-{index}." for index in range(sentences)]
+        text = (f"Council of town {number} in the news\nThe council of town {number} met in public.\n"
+                f"Its members argued about town {number}.\n" + " ".join([WIRE, *body]))
+        articles.append(Article(id=f"t{number}", text=text, published=dt.date(2025, 3, 17)))
+    return articles
+
+
+@pytest.fixture(scope="module")
+def large_run():
+    backend = ScriptedBackend(responder=oracle)
+    pipeline = Pipeline(backend, use_cache=False)
+    result = pipeline.run(_large_story())
+    return backend, result
+
+
+def _asked(backend) -> str:
+    return "\n".join(request.messages[-1][1] for request in backend.requests if is_extraction(request))
+
+
+def test_a_dated_sentence_the_model_does_not_read_still_reaches_the_timeline(large_run):
+    backend, result = large_run
+    stats = result.meta.stats
+    assert stats.sentences_unread > stats.sentences_read > 0
+    unread = f"{FIGURES}, item 17-33."
+    assert unread not in _asked(backend)  # the model never saw it
+    (event,) = [e for e in result.timeline if any(m.quote == unread for m in e.mentions)]
+    (mention,) = [m for m in event.mentions if m.quote == unread]
+    assert mention.chunk == -1 and mention.article == "t17" and mention.when == "on Monday"
+    assert (mention.date.start, mention.date.end) == (dt.date(2025, 3, 17), dt.date(2025, 3, 17))
+
+
+def test_a_repeat_of_a_sentence_the_model_read_takes_its_headline(large_run):
+    backend, result = large_run
+    assert _asked(backend).count(WIRE) == 1
+    reports = [m for e in result.timeline for m in e.mentions if m.quote == WIRE]
+    assert sorted(m.article for m in reports) == sorted(f"t{n}" for n in range(30))
+    (read,) = [m for m in reports if m.chunk >= 0]
+    assert read.title.startswith("giant BP said")  # the oracle's headline, as grounding cleans it
+    assert {m.title for m in reports} == {read.title}
+
+
+def test_in_a_story_read_in_part_only_events_of_several_sources_are_named_by_the_model(large_run):
+    backend, result = large_run
+    asked = [request.messages[-1][1] for request in backend.requests if "headlines" in
+             request.json_schema.get("properties", {})]
+    events_asked = [e for e in result.timeline if any(m.quote in text for text in asked for m in e.mentions)]
+    assert all(e.sources >= 2 for e in events_asked)
+    lone = [e for e in result.timeline if e.sources == 1 and all(not m.title for m in e.mentions)]
+    assert lone and all(e.title == " ".join(e.mentions[0].quote.split()[:12]) + "…" for e in lone)
