@@ -1,9 +1,10 @@
 """Ask the model for the happenings each chunk reports.
 
 The model sees the chunk's sentences numbered and answers with compact JSON: a short headline
-per happening, in the chunk's order. That is all it writes; the code finds the rest in the
-article (``grounding``): which sentence a headline reports (by its words and the list's order),
-the time expressions, the status and the names. The number of headlines is capped by what the chunk can hold, so a reply
+per happening, in the chunk's order, each with the number of the sentence that reports it. That
+is all it writes; the code finds the rest in the article (``grounding``): which sentence a
+headline reports (by its words, the number only breaking ties), the time expressions, the
+status and the names. The number of headlines is capped by what the chunk can hold, so a reply
 cannot restate the text sentence by sentence. :class:`Planner` chunks the articles and renders
 each call so that it is proven to fit the model's context window.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, NamedTuple
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from . import chunk as chunking
 from .backends import GenerationRequest, Vocabulary
@@ -32,8 +33,8 @@ log = logging.getLogger(__name__)
 TITLE_CHARS = 48
 TOKENS_PER_EVENT = 80
 """A chunk of N tokens may list at most N / TOKENS_PER_EVENT happenings (about one in three news
-sentences), so a reply writes about one token for every ten it reads (a headline takes seven to
-nine). News sentences mostly add detail to a happening already told, and a small
+sentences), so a reply writes about one token for every seven it reads (a headline and its number
+take ten to twelve). News sentences mostly add detail to a happening already told, and a small
 model left free lists one happening per sentence (or runs on in a loop), writing a token for each
 token read. Sentences that place something on the calendar are kept whether or not the model
 lists them (``grounding``), so the cap costs the timeline no dates; it costs it undated
@@ -46,33 +47,57 @@ Title = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_CHARS)]
 
 
 class ExtractionOutput(BaseModel):
-    """The model's reply: ``{"events": ["headline", ...]}``, the happenings in the chunk's order.
+    """The model's reply: ``{"events": [["headline", sentence number], ...]}``.
 
-    No sentence numbers: the code finds each headline's sentence by its words and the list's
-    order (``grounding.align``). A number cost three of a headline's ten tokens, and small models
-    count sentences rather than cite them, so it only ever broke ties."""
+    The numbers only break ties when the code puts headlines back on their sentences (small
+    models count sentences rather than cite them), but they keep the model's place in a long
+    list: without them the 1.5B model wrote one headline over and over for the seeds' longest
+    article and lost four of its happenings (Lammy's, Peskov's, Kallas's, the Truth Social post)."""
 
-    events: list[Title] = Field(max_length=MAX_EVENTS)
+    model_config = ConfigDict(populate_by_name=True)
+
+    events: list[tuple[Title, int]] = Field(max_length=MAX_EVENTS)
+
+    @field_validator("events")
+    @classmethod
+    def _sentences_exist(cls, events: list[tuple[str, int]], info: ValidationInfo) -> list[tuple[str, int]]:
+        count = (info.context or {}).get("sentences")
+        if count is not None:
+            wrong = sorted({n for _, n in events if not 1 <= n <= count})
+            if wrong:
+                raise ValueError(f"sentence numbers {wrong} do not exist; use 1 to {count}")
+        return events
 
     @property
     def headlines(self) -> list[str]:
-        return list(self.events)
+        return [title for title, _ in self.events]
+
+    @property
+    def cited(self) -> list[int]:
+        """The sentence each headline cites, as an index into the chunk's sentences."""
+        return [number - 1 for _, number in self.events]
 
 
 def max_events(chunk_tokens: int) -> int:
     return max(1, min(MAX_EVENTS, math.ceil(chunk_tokens / TOKENS_PER_EVENT)))
 
 
-@lru_cache(maxsize=64)
-def extraction_schema(events: int) -> dict:
+@lru_cache(maxsize=512)
+def extraction_schema(sentence_count: int, events: int) -> dict:
     """The JSON schema the model's reply is constrained to: at most ``events`` headlines (see
-    ``max_events``). Cached: treat the returned dict as read-only."""
+    ``max_events``), each with the number of one of the chunk's ``sentence_count`` sentences.
+
+    Sentence numbers are an enum of the chunk's numbers, so the grammar itself rules out
+    references to sentences that do not exist. Cached: treat the returned dict as read-only.
+    """
     schema = ExtractionOutput.model_json_schema()
+    item = schema["properties"]["events"]["items"]
+    item["prefixItems"][1] = {"enum": list(range(1, sentence_count + 1))}
     schema["properties"]["events"]["maxItems"] = events
     return schema
 
 
-_EMPTY_EVENT = '"",'
+_EMPTY_EVENT = '["",12],'
 
 
 def output_token_budget(events: int, tokens_per_char: float, frame_tokens: int) -> int:
@@ -151,7 +176,7 @@ class Planner:
         density = chunk.token_count / max(len(chunk.text), 1)
         return GenerationRequest(
             messages=self.messages(article, chunk),
-            json_schema=extraction_schema(events),
+            json_schema=extraction_schema(len(chunk.sentences), events),
             max_tokens=max_tokens or output_token_budget(events, density, self._frame_tokens),
             temperature=self.temperature,
             seed=self.seed,

@@ -406,7 +406,7 @@ def ground(output: ExtractionOutput, article: Article, chunk: Chunk, stats: Stat
     """
     texts = [article.text[s.start:s.end] for s in chunk.sentences]
     titles: dict[int, str] = {}  # sentence -> its headline ("" where it only copies the opening)
-    for headline, index in zip(output.headlines, align(output.headlines, texts), strict=True):
+    for headline, index in zip(output.headlines, align(output.headlines, texts, output.cited), strict=True):
         title = clean_title(headline, texts[index], TITLE_CHARS) if index is not None else ""
         if index is None or not title:
             stats.ungrounded_dropped += 1

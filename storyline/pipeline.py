@@ -297,7 +297,7 @@ class Pipeline:
             output = structured_call(
                 self.backend, call.request, extraction.ExtractionOutput, stage="extract", stats=self.stats,
                 prompts=self.prompts, cache=self.cache, cache_extra=self._cache_extra(),
-                max_retries=self.options.max_retries,
+                max_retries=self.options.max_retries, context={"sentences": len(call.chunk.sentences)},
             )
         except ExtractionRetryError as failure:
             return [], [f"no valid events after {failure.attempts} attempts ({failure})"]

@@ -16,14 +16,14 @@ _TIME_WORDS = re.compile(
 _SENTENCE = re.compile(r"^(\d+) (.*)$", re.M)
 
 
-def event(title: str) -> str:
-    """One extracted event as the model writes it: a headline (checked as the reply's items are)."""
+def event(title: str, sentence: int) -> list:
+    """One extracted event as the model writes it: a headline and the number of its sentence."""
     from storyline.extract import ExtractionOutput
 
-    return ExtractionOutput(events=[title]).events[0]
+    return list(ExtractionOutput(events=[(title, sentence)]).events[0])
 
 
-def events(*items: str) -> dict:
+def events(*items: list) -> dict:
     """A whole extraction reply."""
     return {"events": list(items)}
 
@@ -51,7 +51,8 @@ def oracle(request):
         return {"same": False}
     if "headlines" in properties:
         return {"headlines": [_headline(text) for _, text in _SENTENCE.findall(user)]}
-    found = [event(_headline(text)) for _, text in _SENTENCE.findall(user) if _TIME_WORDS.search(text)]
+    found = [event(_headline(text), int(number)) for number, text in _SENTENCE.findall(user)
+             if _TIME_WORDS.search(text)]
     return events(*found[:properties["events"]["maxItems"]])
 
 

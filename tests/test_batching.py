@@ -86,7 +86,7 @@ def test_the_batch_check_finds_how_many_rows_decode_exactly(exact, expected):
 
 
 def test_a_reply_of_one_required_property_opens_with_it():
-    assert fixed_opening(extraction_schema(3)) == '{"events":'
+    assert fixed_opening(extraction_schema(10, 3)) == '{"events":'
     assert fixed_opening(headline_schema(2)) == '{"headlines":'
     two = {"type": "object", "properties": {"a": {}, "b": {}}, "required": ["a", "b"]}
     assert fixed_opening(two) == "" and fixed_opening({"type": "array"}) == ""
@@ -102,7 +102,8 @@ def test_the_opening_is_read_with_the_prompt_not_written(qwen05):
 
     opening = reference_vocabulary(qwen05).tokenize(b'{"events":', add_bos=False, special=False)
     assert generation.text.startswith('{"events":')
-    assert generation.prompt_tokens == backend_prompt_tokens(qwen05, request) + len(opening)
+    # all but its last token, which the model writes run into what follows ('":[["')
+    assert generation.prompt_tokens == backend_prompt_tokens(qwen05, request) + len(opening) - 1
 
 
 def backend_prompt_tokens(path, request) -> int:

@@ -28,9 +28,9 @@ def seed_call():
     return article, pipeline.plan([article])[0]
 
 
-def test_schema_asks_for_headlines_alone_and_caps_the_events():
-    events_schema = extraction_schema(3)["properties"]["events"]
-    assert events_schema["items"]["type"] == "string" and events_schema["items"]["maxLength"] == 48
+def test_schema_forbids_sentence_numbers_outside_the_chunk_and_caps_the_events():
+    events_schema = extraction_schema(10, 3)["properties"]["events"]
+    assert events_schema["items"]["prefixItems"][1] == {"enum": list(range(1, 11))}
     assert events_schema["maxItems"] == 3
 
 
@@ -44,11 +44,9 @@ def test_the_request_caps_the_events_by_the_chunks_tokens(seed_call):
     assert call.request.json_schema["properties"]["events"]["maxItems"] == expected
 
 
-def test_a_reply_of_more_events_than_the_cap_or_an_empty_headline_is_invalid():
-    with pytest.raises(ValidationError, match="at most 16"):
-        ExtractionOutput.model_validate(events(*[f"Call {n}" for n in range(17)]))
-    with pytest.raises(ValidationError, match="at least 1 character"):
-        ExtractionOutput.model_validate({"events": [""]})
+def test_reply_naming_a_sentence_outside_the_chunk_is_invalid():
+    with pytest.raises(ValidationError, match="do not exist"):
+        ExtractionOutput.model_validate(events(event("Call", 5)), context={"sentences": 4})
 
 
 def test_the_prompt_numbers_the_chunks_sentences_and_leaves_out_section_headings(seed_call):
@@ -62,18 +60,19 @@ def test_the_prompt_numbers_the_chunks_sentences_and_leaves_out_section_headings
 
 def test_invalid_output_is_retried_with_the_error_fed_back(seed_call):
     _, call = seed_call
-    good = events(event("Call"))
-    bad = json.dumps({"events": [["Call", 1]]})
+    good = events(event("Call", 1))
+    bad = json.dumps(events(event("Call", 1))).replace('1]', '"one"]')
     backend = ScriptedBackend([bad, good])
     stats = Stats()
     output = structured_call(backend, call.request, ExtractionOutput, stage="extract", stats=stats,
-                             prompts=PromptSet(), max_retries=2)
+                             prompts=PromptSet(), max_retries=2,
+                             context={"sentences": len(call.chunk.sentences)})
     assert output.headlines == ["Call"]
     assert stats.retries == 1 and stats.stage("extract").calls == 2
     retry = backend.requests[1].messages
     assert retry[:2] == call.request.messages
     assert retry[2] == ("assistant", bad)
-    assert retry[3][0] == "user" and "did not pass validation" in retry[3][1] and "string" in retry[3][1]
+    assert retry[3][0] == "user" and "did not pass validation" in retry[3][1] and "integer" in retry[3][1]
 
 
 def test_retries_are_bounded_and_the_error_keeps_the_cause(seed_call):
@@ -148,4 +147,4 @@ def test_tiny_model_output_always_validates(llama_backend):
     for call in pipeline.plan(articles)[:3]:
         generation = llama_backend.generate(call.request)
         assert generation.finish_reason == "stop"
-        ExtractionOutput.model_validate_json(generation.text)
+        ExtractionOutput.model_validate_json(generation.text, context={"sentences": len(call.chunk.sentences)})

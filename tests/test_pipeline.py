@@ -227,7 +227,7 @@ def test_a_reply_that_does_not_fit_is_extracted_in_halves():
         if not is_extraction(request):
             return oracle(request)
         lines = request.messages[1][1].splitlines()
-        return events(*[event(f"Minister {line.split()[2]} resigns") for line in lines])
+        return events(*[event(f"Minister {line.split()[2]} resigns", n) for n, line in enumerate(lines, 1)])
 
     backend = Cramped(responder=respond, context_window=100_000)
     pipeline = Pipeline(backend, use_cache=False)
@@ -267,7 +267,7 @@ def test_article_without_publication_date_warns_and_still_orders():
     def respond(request):
         if not is_extraction(request):
             return {"sentences": ["A minister resigned."]}
-        return events(event("Minister resigns"), event("Vote held"))
+        return events(event("Minister resigns", 1), event("Vote held", 2))
 
     article = Article(id="undated", text="The minister resigned on Tuesday. The vote was held in March 2021.\n")
     result = summarize([article], backend=ScriptedBackend(responder=respond), use_cache=False)
@@ -282,7 +282,7 @@ def test_impossible_dates_in_an_article_never_stop_the_run():
     def respond(request):
         if not is_extraction(request):
             return {"sentences": ["A treaty was signed."]}
-        return events(event("Treaty signed"), event("Talks held"))
+        return events(event("Treaty signed", 1), event("Talks held", 2))
 
     article = Article(id="odd", text="The treaty was signed on April 31.\nTalks were held on February 30.\n",
                       published=dt.date(2025, 5, 5))
