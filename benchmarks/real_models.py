@@ -1,8 +1,8 @@
 """storyline on real GGUF models from the package registry, against raw llama.cpp and its floor.
 
 For each model (default: Qwen2.5-Coder-1.5B-Instruct, the default model; ``--models`` takes
-names from ``storyline models`` or ``smollm2``/``gemma``), in one process and on one loaded
-model:
+names from ``storyline models`` or ``smollm2``/``gemma``), in one process, storyline's backend
+beside raw llama.cpp (``raw_llama``: the C API alone, one sequence, the same weight layout):
 
 1. raw llama.cpp rates, no grammar: prompt evaluation (tokens/s, a 512-token prompt) and greedy
    generation (tokens/s, 128 tokens after that prompt); median of three, measured before and
@@ -11,9 +11,9 @@ model:
    (each article from position 0, in the backend's batches) -- no prompt, no output;
 3. storyline on the seeds and on Timeline17 articles: per stage the prompt tokens llama.cpp
    evaluated, the tokens generated, the seconds, and **model time ÷ raw time**. Raw time is
-   measured by replaying every call on the same loaded model with plain llama.cpp: the same
-   prompt tokens evaluated from the same position, then as many tokens generated greedily with
-   no grammar;
+   measured by replaying every call one at a time with plain llama.cpp: the same prompt tokens
+   evaluated from the same position, then as many tokens generated greedily with no grammar
+   (storyline writes several replies together, so its stage seconds are each reply's share);
 4. per article: extraction seconds (wall clock of the extraction stage, everything included) and
    tokens generated; extraction time ÷ the floor; generated ÷ source tokens; extraction prompt
    tokens evaluated ÷ source tokens; events and mentions of the timeline.
@@ -25,6 +25,7 @@ model:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -33,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import llama_cpp
 from corpus import SEEDS, timeline17
+from raw_llama import RawModel
 
 from storyline.backends.llama import LlamaCppBackend, LlamaOptions
 from storyline.ingest import load_articles
@@ -49,49 +50,9 @@ def model_path(name: str, folder: Path) -> Path | None:
     return {"smollm2": smollm2_path, "gemma": lambda: gemma_path(folder)}[name]()
 
 
-def _greedy():
-    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-    llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
-    return chain
-
-
-def raw_rates(backend: LlamaCppBackend, prompt: list[int], generate: int = 128, runs: int = 3) -> tuple[float, float]:
-    """Median prompt-evaluation and generation rates of the loaded model, without a grammar."""
-    llm = backend._llm
-    evaluation, generation = [], []
-    for _ in range(runs):
-        llm.reset()
-        started = time.perf_counter()
-        llm.eval(prompt)
-        evaluation.append(len(prompt) / (time.perf_counter() - started))
-        chain = _greedy()
-        started = time.perf_counter()
-        for _ in range(generate):
-            llm.eval([llama_cpp.llama_sampler_sample(chain, llm.ctx, -1)])
-        generation.append(generate / (time.perf_counter() - started))
-        llama_cpp.llama_sampler_free(chain)
-    llm.reset()
-    return statistics.median(evaluation), statistics.median(generation)
-
-
-def floor_seconds(backend: LlamaCppBackend, articles) -> float:
-    """Raw llama.cpp evaluating each article's tokens once, from position 0."""
-    llm = backend._llm
-    seconds = 0.0
-    for article in articles:
-        tokens = llm.tokenize(article.text.encode("utf-8"), add_bos=False)
-        llm.reset()
-        started = time.perf_counter()
-        llm.eval(tokens)
-        seconds += time.perf_counter() - started
-    llm.reset()
-    return seconds
-
-
 def run_storyline(backend: LlamaCppBackend, articles, state_dir: Path):
-    """A cold run, with every model call recorded (stage, prompt tokens, evaluated, generated),
-    and the wall-clock seconds of the extraction stage."""
-    backend._llm.reset()  # a cold start: nothing of an earlier run in the KV cache
+    """A cold run (no cached result), with every model call recorded (stage, prompt tokens,
+    evaluated, generated), and the wall-clock seconds of the extraction stage."""
     calls = []
     generate = backend.generate
 
@@ -100,8 +61,9 @@ def run_storyline(backend: LlamaCppBackend, articles, state_dir: Path):
         properties = request.json_schema.get("properties", {})
         stage = next((s for key, s in (("events", "extract"), ("headlines", "headline"), ("same", "adjudicate"))
                       if key in properties), "summarize")
-        calls.append((stage, backend.chat.tokens(request.messages), generation.prompt_tokens_evaluated,
-                      generation.completion_tokens))
+        tokens = backend.chat.tokens(request.messages)
+        tokens += tokens[-1:] * (generation.prompt_tokens - len(tokens))  # the reply's opening, read with it
+        calls.append((stage, tokens, generation.prompt_tokens_evaluated, generation.completion_tokens))
         return generation
 
     backend.generate = recorded
@@ -117,24 +79,20 @@ def run_storyline(backend: LlamaCppBackend, articles, state_dir: Path):
     return pipeline, result, calls, extraction_seconds
 
 
-def replay_raw(backend: LlamaCppBackend, calls: list) -> dict[str, float]:
-    """Seconds plain llama.cpp takes for the same calls: the same prompt tokens evaluated from the
-    same position, then the same number of tokens generated greedily, no grammar."""
-    llm = backend._llm
+def replay_raw(raw: RawModel, calls: list) -> dict[str, float]:
+    """Seconds plain llama.cpp takes for the same calls, one at a time: the same prompt tokens
+    evaluated from the same position, then as many tokens generated greedily, no grammar."""
     seconds: dict[str, float] = {}
-    chain = _greedy()
     for stage, tokens, evaluated, generated in calls:
         kept = len(tokens) - evaluated
-        llm.reset()
+        raw.clear()
         if kept:
-            llm.eval(tokens[:kept])  # what storyline held in its KV cache: not timed
+            raw.evaluate(tokens[:kept])  # what storyline held in its KV cache: not timed
         started = time.perf_counter()
-        llm.eval(tokens[kept:])
-        for _ in range(generated):
-            llm.eval([llama_cpp.llama_sampler_sample(chain, llm.ctx, -1)])
+        raw.evaluate(tokens[kept:], kept)
+        raw.generate(generated, len(tokens))
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - started
-    llama_cpp.llama_sampler_free(chain)
-    llm.reset()
+    raw.clear()
     return seconds
 
 
@@ -179,15 +137,17 @@ def main() -> None:
                 print(f"\n# {model_name}: not installed, skipped")
                 continue
             backend = LlamaCppBackend(path, LlamaOptions(threads=args.threads))
-            prompt = backend._llm.tokenize(SEEDS.joinpath("001_c294f2ccbd6d00ec.txt").read_bytes(), add_bos=False)[:512]
-            before = raw_rates(backend, prompt)
+            raw = RawModel(path, repack=backend.options.repack, threads=args.threads or len(os.sched_getaffinity(0)))
+            prompt = raw.tokenize(SEEDS.joinpath("001_c294f2ccbd6d00ec.txt").read_text())[:512]
+            before = raw.rates(prompt)
             runs = []
             for corpus_name, articles in corpora:
-                floor = floor_seconds(backend, articles)
+                floor = raw.floor([article.text for article in articles])
                 state = Path(folder) / f"state-{model_name}-{len(runs)}"
                 pipeline, result, calls, seconds = run_storyline(backend, articles, state)
-                runs.append((corpus_name, articles, pipeline, result, replay_raw(backend, calls), floor, seconds))
-            after = raw_rates(backend, prompt)
+                runs.append((corpus_name, articles, pipeline, result, replay_raw(raw, calls), floor, seconds))
+            after = raw.rates(prompt)
+            raw.close()
             rates = (statistics.median([before[0], after[0]]), statistics.median([before[1], after[1]]))
             print(f"\n# {model_name} ({path.name}): raw llama.cpp, no grammar: prompt evaluation {rates[0]:.1f} "
                   f"tokens/s (before {before[0]:.1f}, after {after[0]:.1f}); generation {rates[1]:.1f} tokens/s "

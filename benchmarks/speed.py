@@ -28,14 +28,14 @@ if (Path(__file__).resolve().parents[2] / "shared" / "tiktoken").is_dir():
 from corpus import SEEDS, timeline17
 from naive import NaiveExtractor
 
-from storyline.backends.llama import LlamaCppBackend
+from storyline.backends.llama import LlamaCppBackend, LlamaOptions
 from storyline.ingest import load_articles
 from storyline.pipeline import Pipeline
 from storyline.testing import make_tiny_gguf
 
 
 def run_storyline(model: Path, articles, state_dir: Path, threads: int | None) -> dict:
-    backend = LlamaCppBackend(model, n_threads=threads, prefix_state_dir=state_dir)
+    backend = LlamaCppBackend(model, LlamaOptions(threads=threads), state_dir=state_dir)
     pipeline = Pipeline(backend, use_cache=False)
     started = time.perf_counter()
     mentions = pipeline.extract(articles)

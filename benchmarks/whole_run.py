@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import statistics
 import sys
 import tempfile
 import time
@@ -37,8 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import llama_cpp
 from corpus import SEEDS, TIMELINE17, timeline17
+from raw_llama import RawModel
 
 from storyline.backends.llama import LlamaCppBackend, LlamaOptions
 from storyline.evaluate import day_weights, evaluate, from_result, mean_f1, read_timelines
@@ -48,53 +47,20 @@ from storyline.packaged import PACKAGED
 from storyline.pipeline import Pipeline
 
 
+def floor_seconds(path: Path, articles: list[Article], repack: bool, threads: int) -> float:
+    """Raw llama.cpp (``raw_llama``) evaluating each article's tokens once, from position 0."""
+    raw = RawModel(path, repack=repack, threads=threads)
+    try:
+        return raw.floor([article.text for article in articles])
+    finally:
+        raw.close()
+
+
 def gold_range_articles(topic: str, count: int) -> tuple[list[Article], list]:
     golds = read_timelines(TIMELINE17 / topic / "timelines.jsonl")
     first, last = min(min(g) for g in golds), max(max(g) for g in golds)
     articles = sorted((a for a in timeline17(topic) if first <= a.published <= last), key=lambda a: (a.published, a.id))
     return articles[:count], golds
-
-
-# --- the floor: llama.cpp's C API alone ------------------------------------------------------------
-
-
-def floor_seconds(path: Path, articles: list[Article], repack: bool, threads: int, runs: int = 1) -> float:
-    """Raw llama.cpp evaluating each article's tokens once, from position 0, 512 at a time (the
-    median of ``runs``)."""
-    params = llama_cpp.llama_model_default_params()
-    params.use_extra_bufts = repack
-    model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
-    vocab = llama_cpp.llama_model_get_vocab(model)
-    context_params = llama_cpp.llama_context_default_params()
-    context_params.n_ctx, context_params.n_batch, context_params.n_ubatch = 8192, 512, 512
-    context_params.n_threads = context_params.n_threads_batch = threads
-    context = llama_cpp.llama_init_from_model(model, context_params)
-    batch = llama_cpp.llama_batch_init(512, 0, 1)
-    texts = [article.text.encode() for article in articles]
-    tokens = []
-    for text in texts:
-        buffer = (llama_cpp.llama_token * (len(text) + 16))()
-        count = llama_cpp.llama_tokenize(vocab, text, len(text), buffer, len(buffer), False, False)
-        tokens.append(list(buffer[:count])[:8192])
-    timings = []
-    for _ in range(runs):
-        seconds = 0.0
-        for article_tokens in tokens:
-            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(context), True)
-            started = time.perf_counter()
-            for first in range(0, len(article_tokens), 512):
-                part = article_tokens[first:first + 512]
-                batch.n_tokens = len(part)
-                for index, token in enumerate(part):
-                    batch.token[index], batch.pos[index], batch.n_seq_id[index] = token, first + index, 1
-                    batch.seq_id[index][0], batch.logits[index] = 0, index == len(part) - 1
-                llama_cpp.llama_decode(context, batch)
-            seconds += time.perf_counter() - started
-        timings.append(seconds)
-    llama_cpp.llama_batch_free(batch)
-    llama_cpp.llama_free(context)
-    llama_cpp.llama_model_free(model)
-    return statistics.median(timings)
 
 
 # --- storyline --------------------------------------------------------------------------------------
@@ -178,6 +144,7 @@ def main() -> None:
     print(f"# {path.name}, {threads} threads; {backend.options.parallel} replies written together at most")
     for name, articles, golds in corpora:
         floors = {layout: floor_seconds(path, articles, layout == "repacked", threads) for layout in args.layouts}
+
         floor = min(floors.values())
         with tempfile.TemporaryDirectory() as folder:
             result, seconds = run(backend, articles, Pipeline().options.read_share, Path(folder) / "run")

@@ -300,15 +300,19 @@ def summarize(paths: tuple[str, ...], output_format: str, template: str | None, 
 
 
 def _dry_run(pipeline, paths: tuple[str, ...], kwargs: dict[str, Any]) -> None:
+    from .chunk import readable_sentences
     from .tokens import estimate_vocabulary
 
     articles = pipeline.ingest(paths, stdin=sys.stdin)
     vocabulary, note = _dry_run_vocabulary(kwargs)
     vocabulary = vocabulary or estimate_vocabulary(kwargs.get("context_window"))
     planned = pipeline.plan(articles, vocabulary)
+    read = sum(len(call.chunk.sentences) for call in planned)
+    everything = sum(len(own) for own in readable_sentences(articles))
     system = planned[0].request.messages[0][1] if planned else ""
-    click.echo(f"# Dry run: {len(articles)} article(s), {len(planned)} extraction call(s); context "
-               f"window {vocabulary.context_window}; token counts by {vocabulary.tokenizer.name}{note}.\n")
+    click.echo(f"# Dry run: {len(articles)} article(s), {len(planned)} extraction call(s); the model reads {read} of "
+               f"{everything} sentences (--read); context window {vocabulary.context_window}; token counts by "
+               f"{vocabulary.tokenizer.name}{note}.\n")
     click.echo(f"## System prompt (identical in every extraction call, "
                f"{vocabulary.tokenizer.count_many([system])[0]} tokens)\n")
     click.echo(system + "\n")

@@ -178,6 +178,7 @@ class Pipeline:
         return self._plan(self.planner(vocabulary), self._readings(articles))
 
     def _readings(self, articles: list[Article]) -> list[reading.ArticleReading]:
+        """What the model reads of each article (``reading.choose`` with ``read_share``)."""
         problems: list[str] = []
         sentences = chunking.readable_sentences(articles, problems)
         for problem in problems:

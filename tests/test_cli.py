@@ -166,7 +166,8 @@ def test_missing_model_file_and_missing_input_are_clear_errors(tmp_path):
 @pytest.mark.parametrize("flag", [("--batch-size", "-1"), ("--batch-size", "0"), ("--ctx", "-5"), ("--ctx", "100"),
                                   ("--temperature", "-1"), ("--seed", "-1"), ("--seed", "4294967295"),
                                   ("--threads", "0"), ("--max-chunk-tokens", "0"), ("-O", "top_k=-3"),
-                                  ("-O", "no_such_setting=1")])
+                                  ("-O", "no_such_setting=1"), ("--read", "0"), ("--read", "1.5"),
+                                  ("--read", "most"), ("--parallel", "0")])
 def test_numeric_options_are_checked_at_the_command_edge(tiny_gguf, tmp_path, flag):
     run = _storyline("summarize", str(SEEDS), "--model", str(tiny_gguf), "--cache-dir", str(tmp_path), *flag)
     assert run.returncode == 2, run.stderr
@@ -217,6 +218,25 @@ def test_dry_run_counts_with_the_model_tokenizer_without_loading_it(tiny_gguf):
     assert run.returncode == 0, run.stderr
     assert "5 extraction call(s)" in run.stdout and f"token counts by gguf:{tiny_gguf.name}" in run.stdout
     assert "\n1 US President Donald Trump will speak" in run.stdout
+
+
+def test_read_chooses_how_much_of_a_large_story_the_model_reads(tmp_path):
+    """A large story (the seeds, twelve times over, each copy told apart so that nothing is a
+    repeat) is read in part by default, more with a larger share, whole with 'all'."""
+    for copy in range(12):
+        for path in SEEDS.glob("*.txt"):
+            text = path.read_text().replace(" the ", f" the {copy}-th ")
+            (tmp_path / f"{copy}-{path.name}").write_text(text)
+    reads = {}
+    for share in ("auto", "0.3", "all"):
+        run = _storyline("summarize", str(tmp_path), "--dry-run", "--published", "2025-03-17", "--read", share,
+                         env={"STORYLINE_MODEL": ""})
+        assert run.returncode == 0, run.stderr
+        read, total = map(int, run.stdout.split("the model reads ")[1].split(" sentences")[0].split(" of "))
+        reads[share] = (read, total)
+    totals = {total for _, total in reads.values()}
+    assert len(totals) == 1 and reads["all"][0] == totals.pop()
+    assert reads["auto"][0] < reads["0.3"][0] < reads["all"][0]
 
 
 def test_dry_run_without_a_model_works_offline(tmp_path):

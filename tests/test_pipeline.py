@@ -97,7 +97,7 @@ def test_another_script_does_not_share_cached_results(tmp_path):
     assert stats.extract_calls == 5 and stats.cache_hits == 0
 
 
-def _interrupted_after(answers: int) -> ScriptedBackend:
+def _flaky(answers: int):
     """The oracle, interrupted (Ctrl-C) when asked once more after ``answers`` answers."""
     calls = {"n": 0}
 
@@ -107,7 +107,11 @@ def _interrupted_after(answers: int) -> ScriptedBackend:
             raise KeyboardInterrupt
         return oracle(request)
 
-    return ScriptedBackend(responder=flaky, identity="oracle")
+    return flaky
+
+
+def _interrupted_after(answers: int) -> ScriptedBackend:
+    return ScriptedBackend(responder=_flaky(answers), identity="oracle")
 
 
 def test_interrupted_run_resumes_without_redoing_finished_chunks(tmp_path):
@@ -523,3 +527,20 @@ def test_in_a_story_read_in_part_only_events_of_several_sources_are_named_by_the
     assert all(e.sources >= 2 for e in events_asked)
     lone = [e for e in result.timeline if e.sources == 1 and all(not m.title for m in e.mentions)]
     assert lone and all(e.title == " ".join(e.mentions[0].quote.split()[:12]) + "…" for e in lone)
+
+
+def test_an_interrupted_run_with_calls_in_flight_leaves_a_backend_it_was_given_open(tmp_path):
+    """Interrupted with calls in flight, a run cancels what has not started; it closes the
+    backend only if it loaded it itself (a library caller's backend is the caller's to close)."""
+
+    class Closable(ScriptedBackend):
+        parallel = 3
+        closed = 0
+
+        def close(self) -> None:
+            type(self).closed += 1
+
+    given = Closable(responder=_flaky(2), identity="oracle")
+    with pytest.raises(KeyboardInterrupt):
+        _run(given, tmp_path / "cache")
+    assert Closable.closed == 0
