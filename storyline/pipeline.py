@@ -224,6 +224,8 @@ class Pipeline:
             for reason in failures:
                 self._chunk_failed(call, reason)
         for article_reading in readings:
+            self.stats.sentences_read += len(article_reading.shown)
+            self.stats.sentences_unread += len(article_reading.sentences) - len(article_reading.shown)
             found[article_reading.article.id] += self._unread_mentions(article_reading, readings, found)
         mentions = [m for article in articles for m in sorted(found[article.id], key=lambda m: m.offset)]
         self.stats.mentions += len(mentions)
@@ -235,8 +237,6 @@ class Pipeline:
         the calendar, and the repeats of a sentence it read that became a mention, with that
         mention's title."""
         unread = article_reading.unread()
-        self.stats.sentences_read += len(article_reading.shown)
-        self.stats.sentences_unread += len(unread)
         titles: dict[int, str] = {}
         for position, index in enumerate(unread):
             if index in article_reading.repeats:
