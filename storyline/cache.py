@@ -32,7 +32,8 @@ def call_key(model_identity: str, request: GenerationRequest, output_name: str,
              extra: dict[str, Any] | None = None) -> str:
     """Hash of the model's identity (weights, engine version, sampling settings), the rendered
     prompt, the decoding parameters and schema, and ``extra`` (what else the result depends on,
-    such as the retry prompt and the number of retries)."""
+    such as the retry prompt and the number of retries). At temperature 0 decoding is greedy and
+    the seed changes nothing, so it is left out: runs with another seed reuse the results."""
     material = json.dumps(
         {
             "schema_version": SCHEMA_VERSION,
@@ -42,7 +43,7 @@ def call_key(model_identity: str, request: GenerationRequest, output_name: str,
             "json_schema": request.json_schema,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
-            "seed": request.seed,
+            "seed": request.seed if request.temperature > 0 else None,
             "extra": extra or {},
         },
         sort_keys=True,
@@ -54,7 +55,9 @@ def call_key(model_identity: str, request: GenerationRequest, output_name: str,
 class CallCache:
     """Validated JSON text of model calls, stored under ``directory/calls``.
 
-    ``recovered`` is a message for the user when a damaged cache was moved aside.
+    ``recovered`` is a message for the user when a damaged cache was moved aside. Runs may share
+    a cache folder: a database another run holds locked is waited for (diskcache retries for a
+    minute), then refused with a message; it is never taken for a damaged one.
     """
 
     def __init__(self, directory: str | Path):
@@ -64,6 +67,12 @@ class CallCache:
         try:
             self._store = self._open(store)
             self._store.get("")  # reads the database: a damaged file fails here, not mid-run
+        except sqlite3.OperationalError as error:  # locked, busy, unreadable: the file may be sound
+            raise InputError(
+                f"The cache in {store} cannot be opened ({error}); another storyline run may be writing to "
+                "it and held it for more than a minute. Run again when it has finished, or give "
+                "another folder with --cache-dir, or run with --no-cache."
+            ) from None
         except (sqlite3.DatabaseError, ValueError):
             aside = store.with_name(f"calls.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
             store.rename(aside)

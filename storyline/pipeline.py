@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,11 +93,10 @@ class Pipeline:
     use. Stage progress is logged on the ``storyline`` logger (INFO)."""
 
     def __init__(self, backend: Backend | None = None, options: Options | None = None, **overrides: Any):
-        self.options = options or Options()
-        for name, value in overrides.items():
-            if not hasattr(self.options, name):
-                raise TypeError(f"unknown option {name!r}")
-            setattr(self.options, name, value)
+        unknown = sorted(set(overrides) - {f.name for f in fields(Options)})
+        if unknown:
+            raise TypeError(f"unknown option {unknown[0]!r}")
+        self.options = replace(options or Options(), **overrides)  # the caller's Options stay as given
         self._backend = backend
         self._owns_backend = backend is None
         self.prompts = PromptSet(self.options.prompts)
@@ -108,6 +107,7 @@ class Pipeline:
         if self.cache is not None and self.cache.recovered:
             self.warnings.append(self.cache.recovered)  # CallCache has logged it already
         self._templates_checked = False
+        self._runs = 0
 
     def warn(self, message: str) -> None:
         """A warning for the result, logged the moment it happens (the CLI shows it on stderr)."""
@@ -435,7 +435,16 @@ class Pipeline:
         return Result(articles=infos, timeline=events, summary=summary,
                       meta=Meta(model=self.model_name, warnings=list(self.warnings), stats=self.stats))
 
+    def _new_run(self) -> None:
+        """Counters and warnings of a run of their own: a second run leaves the first's Result as
+        it was. A warning given before the first run (a damaged cache moved aside) goes to it."""
+        if self._runs:
+            self.stats = Stats()
+            self.warnings = []
+        self._runs += 1
+
     def run(self, inputs: Iterable[str | Path | Article], *, stdin: IO[str] | None = None) -> Result:
+        self._new_run()
         self.check_templates()
         articles = self.ingest(inputs, stdin=stdin)
         log.info("Read %d article(s); extracting events ...", len(articles))
@@ -444,6 +453,7 @@ class Pipeline:
 
     def run_from_mentions(self, articles: list[ArticleInfo], mentions: list[Mention]) -> Result:
         """Timeline and summary from mentions extracted earlier (no extraction calls)."""
+        self._new_run()
         self.check_templates()
         self.stats.mentions += len(mentions)
         return self._timeline(articles, mentions)

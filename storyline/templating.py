@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 
 from .errors import TemplateError
 
@@ -157,8 +158,24 @@ class PromptSet:
         return self._templates[name]
 
     def fingerprint(self, name: str) -> str:
-        """A hash of the prompt's source, for cache keys of results that depend on it."""
-        return hashlib.sha256(self.source_of(name).read_bytes()).hexdigest()[:16]
+        """A hash of the prompt's source and of every template it includes, imports or extends
+        (as the loader finds them, overrides first), for cache keys of results that depend on it."""
+        digest = hashlib.sha256()
+        pending, seen = [f"{name}.j2"], set()
+        while pending:
+            template_name = pending.pop()
+            if template_name in seen:
+                continue
+            seen.add(template_name)
+            try:
+                source, _, _ = self._env.loader.get_source(self._env, template_name)  # type: ignore[union-attr]
+                referenced = jinja2.meta.find_referenced_templates(self._env.parse(source))
+            except jinja2.TemplateError as error:
+                raise _template_error(error, str(self.source_of(name))) from None
+            digest.update(template_name.encode() + b"\0" + source.encode() + b"\0")
+            # a name computed at render time (None) cannot be followed; the rendered prompt still is keyed
+            pending += sorted(r for r in referenced if r is not None)
+        return digest.hexdigest()[:16]
 
     def _render(self, name: str, block: str | None, variables: dict[str, Any]) -> str:
         template = self.template(name)

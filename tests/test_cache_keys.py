@@ -49,3 +49,41 @@ def test_a_servers_identity_follows_its_model_not_its_restarts():
     assert server_identity("http://127.0.0.1:8080", "qwen", other_weights) != base
     assert server_identity("http://127.0.0.1:8080", "qwen", entry, digest="sha256:ab") != base
     assert server_identity("http://127.0.0.1:9090", "qwen", entry) != base
+
+
+def test_two_responders_from_one_factory_do_not_share_an_identity():
+    def answering(title):
+        def respond(request):
+            return {"events": [[title, 1]]}
+        return respond
+
+    def identity(title):
+        return ScriptedBackend(responder=answering(title)).identity
+
+    assert identity("Call") != identity("Vote")
+    assert identity("Call") == identity("Call")
+
+
+def test_a_template_the_retry_prompt_includes_is_part_of_its_fingerprint(tmp_path):
+    from storyline.templating import PromptSet
+
+    (tmp_path / "retry.j2").write_text('{% include "retry_detail.j2" %}\n{{ error }}')
+    (tmp_path / "retry_detail.j2").write_text("That reply did not pass validation:")
+    before = PromptSet(tmp_path).fingerprint("retry")
+    assert PromptSet(tmp_path).fingerprint("retry") == before
+    (tmp_path / "retry_detail.j2").write_text("That reply was not valid:")
+    assert PromptSet(tmp_path).fingerprint("retry") != before
+
+
+def test_the_seed_is_not_part_of_the_key_when_sampling_is_greedy():
+    from storyline.backends import GenerationRequest
+    from storyline.cache import call_key
+
+    def key(temperature, seed):
+        request = GenerationRequest(messages=(("user", "Hello"),), json_schema={"type": "object"}, max_tokens=8,
+                                    temperature=temperature, seed=seed)
+        return call_key("model", request, "Output")
+
+    assert key(0.0, 1) == key(0.0, 2)
+    assert key(0.7, 1) != key(0.7, 2)
+    assert key(0.0, 1) != key(0.7, 1)

@@ -146,12 +146,20 @@ def test_llama_cpp_log_goes_through_logging(tiny_gguf, capfd, caplog):
         logger.setLevel(previous)
 
 
-def test_identity_changes_with_sampling_settings(tiny_gguf):
+def test_identity_changes_with_sampling_settings_and_the_context_window(tiny_gguf):
     from storyline.backends.llama import LlamaOptions
 
-    base = LlamaCppBackend(tiny_gguf).identity
-    assert LlamaCppBackend(tiny_gguf, LlamaOptions(top_k=5)).identity != base
-    assert LlamaCppBackend(tiny_gguf, LlamaOptions(threads=1)).identity == base  # threads do not change output
+    def identity(**options):
+        backend = LlamaCppBackend(tiny_gguf, LlamaOptions(**options))
+        try:
+            return backend.identity
+        finally:
+            backend.close()
+
+    base = identity(context_window=2048)
+    assert identity(context_window=2048, top_k=5) != base
+    assert identity(context_window=1024) != base  # the window bounds a reply's tokens
+    assert identity(context_window=2048, threads=1) == base  # threads do not change output
 
 
 def test_fingerprint_tells_apart_files_that_differ_only_in_the_middle(tmp_path):

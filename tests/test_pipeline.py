@@ -544,3 +544,27 @@ def test_an_interrupted_run_with_calls_in_flight_leaves_a_backend_it_was_given_o
     with pytest.raises(KeyboardInterrupt):
         _run(given, tmp_path / "cache")
     assert Closable.closed == 0
+
+
+def test_each_run_counts_and_warns_for_itself_and_leaves_the_callers_options_as_given():
+    """A second run of one Pipeline leaves the first run's Result as it was: its stats and
+    warnings are its own. Overrides given to the Pipeline do not change the caller's Options."""
+    from storyline.pipeline import Options
+
+    def respond(request):
+        if not is_extraction(request):
+            return {"sentences": ["A minister resigned."]}
+        return events(event("Minister resigns", 1))
+
+    undated = Article(id="undated", text="The minister resigned on Tuesday.\n")
+    given = Options(use_cache=False)
+    pipeline = Pipeline(ScriptedBackend(responder=respond), given, read_share=None)
+    assert given.read_share is not None and pipeline.options.read_share is None
+    first = pipeline.run([undated])
+    first_calls, first_warnings = first.meta.stats.llm_calls, list(first.meta.warnings)
+    assert first_calls >= 1 and len(first_warnings) == 1
+    second = pipeline.run([undated])
+    assert (first.meta.stats.llm_calls, first.meta.warnings) == (first_calls, first_warnings)
+    assert second.meta.stats.llm_calls == first_calls and len(second.meta.warnings) == 1
+    with pytest.raises(TypeError, match="colour"):
+        Pipeline(ScriptedBackend(responder=respond), colour="red")

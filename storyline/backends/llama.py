@@ -342,7 +342,8 @@ class LlamaCppBackend:
         self.tokenizer = LlamaTokenizer(engine, f"gguf:{path.name}")
         self.chat = ChatPrompt(engine, path.name)
         settings = {"model": model_fingerprint(path), "llama_cpp": llama_cpp.__version__,
-                    "batch": options.batch_size, "repack": options.repack, "top_k": options.top_k,
+                    "batch": options.batch_size, "repack": options.repack, "context": engine.context_window,
+                    "top_k": options.top_k,
                     "top_p": options.top_p, "min_p": options.min_p, "repeat_penalty": 1.0}
         self._identity = "gguf:" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
         prefixes = PrefixStates(state_dir, self._identity, self.context_window) \

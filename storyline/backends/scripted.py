@@ -22,13 +22,22 @@ from . import Generation, GenerationRequest
 Response = str | dict[str, Any] | BaseModel | BaseException
 
 
-def _responder_digest(responder: Callable | None) -> bytes:
-    """The responder's name and code, so two scripts' functions do not share cached results."""
-    if responder is None:
+def _responder_digest(responder: Callable | None, _seen: frozenset[int] = frozenset()) -> bytes:
+    """The responder's name, code and the values it closes over (a function a factory made
+    closes over the factory's arguments), so two scripts' functions do not share cached results."""
+    if responder is None or id(responder) in _seen:  # a function that closes over itself
         return b""
     code = getattr(responder, "__code__", None)
     named = f"{getattr(responder, '__module__', '')}.{getattr(responder, '__qualname__', '')}".encode()
-    return named + (code.co_code + repr(code.co_consts).encode() if code is not None else b"")
+    digest = named + (code.co_code + repr(code.co_consts).encode() if code is not None else b"")
+    for cell in getattr(responder, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        inner = _responder_digest(value, _seen | {id(responder)}) if callable(value) else repr(value).encode()
+        digest += b"\0" + inner
+    return digest
 
 
 class ScriptedBackend:
