@@ -136,6 +136,16 @@ def _from_cache(cache: CallCache, key: str, parse: Callable[[str], T], stage: st
     return parsed
 
 
+def _retry_request(backend: Backend, request: GenerationRequest, raw: str, feedback: str) -> GenerationRequest:
+    """The request asked again after an invalid reply: the reply and the feedback on it appended,
+    or, when that would not leave the reply its tokens in the context window (a long reply to a
+    long prompt), the feedback alone, so a retry never overflows a window the first attempt fitted."""
+    messages = (*request.messages, ("assistant", raw), ("user", feedback))
+    if backend.count_prompt_tokens(messages) + request.max_tokens > backend.context_window:
+        messages = (*request.messages, ("user", feedback))
+    return request.model_copy(update={"messages": messages})
+
+
 def structured_call(
     backend: Backend,
     request: GenerationRequest,
@@ -176,8 +186,7 @@ def structured_call(
                     parsed = output_type.model_validate_json(raw, context=context)
                 except ValidationError as error:
                     feedback = prompts.render_text("retry", error=error_lines(error))
-                    current = request.model_copy(
-                        update={"messages": (*request.messages, ("assistant", raw), ("user", feedback))})
+                    current = _retry_request(backend, request, raw, feedback)
                     raise _InvalidOutput(error, raw) from error
     except _InvalidOutput as failure:
         _count(stats, stage, "retries", attempts - 1)

@@ -24,6 +24,21 @@ class ModelUnavailableError(StorylineError):
     exit_code = 2
 
 
+class PromptTooLongError(StorylineError):
+    """A prompt leaves no room for a reply in the model's context window. The run handles it for
+    the one call (a chunk is split, a summary left out); the CLI reports it if it ends a command.
+
+    Carries the prompt's tokens and the window.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, prompt_tokens: int | None = None, context_window: int | None = None):
+        super().__init__(message)
+        self.prompt_tokens = prompt_tokens
+        self.context_window = context_window
+
+
 class TemplateError(StorylineError):
     """A prompt or output template is broken; the message names its file and line."""
 

@@ -28,7 +28,7 @@ from .backends import Backend, GenerationRequest, Vocabulary, load_backend
 from .cache import CallCache, call_key, default_cache_dir
 from .calls import stop_key, structured_call
 from .chunk import split_chunk
-from .errors import ExtractionRetryError, TruncatedOutputError, UnreliableAdjudicatorError
+from .errors import ExtractionRetryError, PromptTooLongError, TruncatedOutputError, UnreliableAdjudicatorError
 from .extract import PlannedCall, Planner, article_view
 from .ingest import load_articles
 from .mentions import read_mentions, write_mentions
@@ -302,7 +302,7 @@ class Pipeline:
             )
         except ExtractionRetryError as failure:
             return [], [f"no valid events after {failure.attempts} attempts ({failure})"]
-        except TruncatedOutputError as failure:
+        except (TruncatedOutputError, PromptTooLongError) as failure:
             halves = split_chunk(call.chunk, call.article.text, self.backend.tokenizer)
             if len(halves) == 1:
                 return [], [str(failure)]
@@ -407,7 +407,7 @@ class Pipeline:
                 self.warn(f"The summary was cut off ({failure}); the {len(finished.sentences)} sentence(s) it "
                           "had finished are kept.")
                 return finished.text
-            except ExtractionRetryError as failure:
+            except (ExtractionRetryError, PromptTooLongError) as failure:
                 self.warn(f"No summary: {failure}")
                 return ""
         return output.text
@@ -501,7 +501,7 @@ class Pipeline:
             output = structured_call(self.backend, request, naming.HeadlineOutput, stage="headline",
                                      stats=self.stats, prompts=self.prompts, cache=self.cache,
                                      cache_extra=self._cache_extra(), max_retries=self.options.max_retries)
-        except (ExtractionRetryError, TruncatedOutputError) as failure:
+        except (ExtractionRetryError, TruncatedOutputError, PromptTooLongError) as failure:
             self.warn(f"No headlines for {len(batch)} events: {failure}")
             return [None] * len(batch)
         return naming.accepted(output.headlines, sentences, topic)

@@ -148,3 +148,22 @@ def test_tiny_model_output_always_validates(llama_backend):
         generation = llama_backend.generate(call.request)
         assert generation.finish_reason == "stop"
         ExtractionOutput.model_validate_json(generation.text, context={"sentences": len(call.chunk.sentences)})
+
+
+def test_a_retry_that_would_overflow_the_window_is_asked_without_the_earlier_reply(seed_call):
+    """The first attempt fits; its long invalid reply appended to the prompt would leave the
+    reply no room, so the retry carries the feedback alone and still gets its answer."""
+    _, call = seed_call
+    probe = ScriptedBackend()
+    prompt = probe.count_prompt_tokens(call.request.messages)
+    bad = '{"events": [["' + "word " * 3000 + '", "one"]]}'  # invalid: a sentence number must be an integer
+    window = prompt + call.request.max_tokens + 400  # room for the first attempt, not for the bad reply again
+    assert probe.count_prompt_tokens((*call.request.messages, ("assistant", bad))) > window
+    good = json.dumps(events(event("Call", 1)))
+    backend = ScriptedBackend([bad, good], context_window=window)
+    output = structured_call(backend, call.request, ExtractionOutput, stage="extract", stats=Stats(),
+                             prompts=PromptSet(), max_retries=2, context={"sentences": len(call.chunk.sentences)})
+    assert output.headlines == ["Call"]
+    retry = backend.requests[1].messages
+    assert retry[:2] == call.request.messages and len(retry) == 3
+    assert retry[2][0] == "user" and "did not pass validation" in retry[2][1]

@@ -326,3 +326,19 @@ def test_a_choice_is_read_as_llama_cpp_python_scores_the_next_token(tiny_gguf):
     with pytest.raises(ValueError, match="do not part at one token"):
         backend.read_choice(messages, '{"same":', (" true", " true"))
     backend.close()
+
+
+def test_a_prompt_longer_than_the_window_is_its_own_error_not_a_missing_model(tiny_gguf):
+    from storyline.backends.llama import LlamaOptions
+    from storyline.errors import PromptTooLongError
+
+    backend = LlamaCppBackend(tiny_gguf, LlamaOptions(context_window=512))
+    try:
+        words = " ".join(f"word{i}" for i in range(600))  # each at least one token: more than 512
+        assert len(reference_vocabulary(tiny_gguf).tokenize(words.encode(), add_bos=False, special=False)) > 512
+        request = GenerationRequest(messages=(("user", words),), json_schema={"type": "object"}, max_tokens=16)
+        with pytest.raises(PromptTooLongError, match="512-token context window") as refused:
+            backend.generate(request)
+        assert refused.value.context_window == 512 and refused.value.prompt_tokens > 512
+    finally:
+        backend.close()

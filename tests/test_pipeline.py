@@ -243,6 +243,24 @@ def test_a_reply_that_does_not_fit_is_extracted_in_halves():
     assert user_prompts[-1].startswith("1 Minister")  # halves are numbered from 1 again
 
 
+def test_a_prompt_too_long_for_the_window_loses_only_its_chunk(tmp_path):
+    """A backend that refuses one article's prompts as too long for its window (a server with a
+    smaller context than planned for): that chunk is split and then reported, the run goes on."""
+    from storyline.errors import PromptTooLongError
+
+    def refusing(request):
+        if is_extraction(request) and "Former U.S. President" in request.messages[1][1]:
+            return PromptTooLongError("the prompt does not fit the server's context window")
+        return oracle(request)
+
+    result = _run(ScriptedBackend(responder=refusing), tmp_path)
+    assert result.meta.stats.failed_chunks >= 1
+    assert any("004_f550f66cc359bc1c" in w and "context window" in w for w in result.meta.warnings)
+    assert {m.article for e in result.timeline for m in e.mentions} >= {
+        "000_194fac485f307d0b", "001_c294f2ccbd6d00ec", "002_c924205565333087", "003_1326406fc45ba7b4"}
+    assert result.summary
+
+
 def test_rerender_with_another_template_never_calls_the_model(oracle_backend, tmp_path):
     result = _run(oracle_backend, tmp_path)
     calls = len(oracle_backend.requests)

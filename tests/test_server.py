@@ -180,3 +180,4 @@ def test_token_counts_are_asked_in_parallel_and_each_text_once(tiny_server, tiny
     assert counts == [len(vocabulary.tokenize(text.encode(), add_bos=True, special=False)) for text in texts]
     assert state["asked"] == 40 and state["most"] > 1
     backend.close()
+

@@ -39,7 +39,7 @@ from llama_cpp import Llama
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ModelUnavailableError
+from ..errors import ModelUnavailableError, PromptTooLongError
 from . import ChoiceReading, Generation, GenerationRequest
 from .llama_chat import ChatPrompt, LlamaTokenizer
 from .llama_engine import BackendClosedError, LlamaEngine
@@ -391,9 +391,10 @@ class LlamaCppBackend:
         tokens = self.chat.tokens(request.messages) + forced
         limit = min(request.max_tokens - len(forced), self.context_window - len(tokens))
         if limit <= 0:
-            raise ModelUnavailableError(
-                f"the prompt has {len(tokens)} tokens, which leaves no room in the {self.context_window}-token "
-                "context window; use a model with a larger context (--ctx)")
+            raise PromptTooLongError(
+                f"The prompt has {len(tokens)} tokens, which leaves no room for a reply in the "
+                f"{self.context_window}-token context window; use a larger window (--ctx) or smaller chunks.",
+                prompt_tokens=len(tokens), context_window=self.context_window)
         engine, options = self._open()
 
         def sampler() -> ReplySampler:
@@ -448,9 +449,9 @@ class LlamaCppBackend:
             raise ValueError(f"the answers {answers!r} do not part at one token")
         tokens = self.chat.tokens(messages) + self._plain_tokens(reply_start) + spelled[0][:shared]
         if len(tokens) >= self.context_window:
-            raise ModelUnavailableError(
-                f"the prompt has {len(tokens)} tokens, more than the {self.context_window}-token context window; "
-                "use a model with a larger context (--ctx)")
+            raise PromptTooLongError(
+                f"The prompt has {len(tokens)} tokens, more than the {self.context_window}-token context window; "
+                "use a larger window (--ctx).", prompt_tokens=len(tokens), context_window=self.context_window)
         self._open()
         reply = Reply(tokens=tokens, prefix=self._prefix_tokens(messages, tokens) or [], parting=parting)
         return self._run(reply)  # type: ignore[return-value]

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..errors import PromptTooLongError
 from ..tokens import Tokenizer, WordTokenizer, chat_prompt_tokens
 from . import Generation, GenerationRequest
 
@@ -105,7 +106,13 @@ class ScriptedBackend:
         return chat_prompt_tokens(self._count, messages)
 
     def generate(self, request: GenerationRequest, progress=None) -> Generation:
+        """The next queued reply, else the responder's. A prompt that leaves no room for a reply
+        in ``context_window`` is refused as a model's backend refuses it."""
         self.requests.append(request)
+        prompt_tokens = self.count_prompt_tokens(request.messages)
+        if prompt_tokens >= self._context_window:
+            raise PromptTooLongError(f"The prompt has {prompt_tokens} tokens; the window holds {self._context_window}.",
+                                     prompt_tokens=prompt_tokens, context_window=self._context_window)
         if self._queue:
             response = self._queue.popleft()
         elif self._responder is not None:

@@ -19,13 +19,14 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import StorylineError
+from ..errors import PromptTooLongError, StorylineError
 from ..tokens import Tokenizer, WordTokenizer, chat_prompt_tokens
 from . import Generation, GenerationRequest
 
@@ -52,10 +53,26 @@ _RESPONSE_FORMATS = {
 }
 
 
+_ABOUT_THE_FORMAT = re.compile(r"response_format|json_schema|json_object|schema|grammar", re.IGNORECASE)
+_ABOUT_THE_CONTEXT = re.compile(
+    r"context[ _](?:length|size|window)|exceeds? (?:the )?(?:available )?context|n_ctx|too many tokens",
+    re.IGNORECASE)
+"""How servers word the two refusals a request can get for what it asks rather than how:
+llama-server ("the request exceeds the available context size", "JSON schema conversion
+failed"), vLLM and OpenAI ("maximum context length is", "context_length_exceeded"),
+llama-cpp-python ("exceed context window")."""
+
+
 def _refuses_response_format(status: int | None, message: str) -> bool:
     """Whether an HTTP error says the server does not take this ``response_format``: a 400 or
-    422, or the 500 that llama-cpp-python's server answers for any request it cannot validate."""
-    return status in (400, 422) or (status == 500 and "response_format" in message)
+    422 (or the 500 llama-cpp-python's server answers for a request it cannot validate) whose
+    body speaks of the format. Any other 400 is about something else and is reported as it is."""
+    return status in (400, 422, 500) and bool(_ABOUT_THE_FORMAT.search(message)) and not _too_long(status, message)
+
+
+def _too_long(status: int | None, message: str) -> bool:
+    """Whether an HTTP error says the prompt does not fit the server's context window."""
+    return status in (400, 413, 422, 500) and bool(_ABOUT_THE_CONTEXT.search(message))
 
 
 class ServerOptions(BaseModel):
@@ -185,12 +202,16 @@ class ServerBackend:
         """A chat completion constrained by ``schema``. Servers name structured output in two
         ways: OpenAI's ``json_schema`` (vLLM, Ollama, llama-server) and ``json_object`` with a
         ``schema`` (llama-server, llama-cpp-python). The first that the server accepts is kept."""
-        styles = [self._format_style] if self._format_style else list(_RESPONSE_FORMATS)
+        probing = self._format_style is None
+        styles = list(_RESPONSE_FORMATS) if probing else [self._format_style]
         for style in styles:
             try:
                 reply = self._post("/chat/completions", {**body, "response_format": _RESPONSE_FORMATS[style](schema)})
             except ServerError as error:
-                refused = _refuses_response_format(error.status, str(error))
+                if _too_long(error.status, str(error)):
+                    raise PromptTooLongError(f"{self.base_url} says the prompt does not fit its model's context "
+                                             f"window: {error}") from None
+                refused = probing and _refuses_response_format(error.status, str(error))
                 if refused and style != styles[-1]:
                     continue
                 if refused:
@@ -213,7 +234,8 @@ class ServerBackend:
                 return True
             return (isinstance(error, httpx.HTTPStatusError)
                     and error.response.status_code in (429, 500, 502, 503, 504)
-                    and not _refuses_response_format(error.response.status_code, error.response.text))
+                    and not _refuses_response_format(error.response.status_code, error.response.text)
+                    and not _too_long(error.response.status_code, error.response.text))
 
         return Retrying(stop=stop_after_attempt(self.options.retries + 1), retry=retry_if_exception(transient),
                         wait=wait_exponential(multiplier=0.5, max=10), reraise=True)
