@@ -71,7 +71,13 @@ CASES = [
     ("three days ago", MON, None, D(2025, 3, 14), D(2025, 3, 14), "day"),
     ("2 weeks ago", MON, None, D(2025, 3, 3), D(2025, 3, 9), "week"),
     ("a month ago", MON, None, D(2025, 2, 1), D(2025, 2, 28), "month"),
-    ("two years ago", MON, None, D(2023, 1, 1), D(2023, 12, 31), "year"),
+    ("two years ago", MON, None, D(2022, 9, 17), D(2023, 9, 16), "range"),  # about two years before, not 2023
+    ("two decades ago", MON, None, D(2000, 3, 17), D(2010, 3, 16), "range"),
+    ("in two hours", MON, None, MON, TUE, "range"),  # the hour of publication is not known
+    ("in 30 hours", MON, None, MON, D(2025, 3, 19), "range"),
+    ("six hours from now", YEAR_END, None, YEAR_END, D(2024, 12, 31), "range"),
+    ("March 18-12, 2025", MON, None, None, None, "unknown"),  # ends before it starts
+    ("18-12 March", MON, None, None, None, "unknown"),
     ("in two days", YEAR_END, None, D(2025, 1, 1), D(2025, 1, 1), "day"),
     ("in three weeks", MON, None, D(2025, 4, 7), D(2025, 4, 13), "week"),
     ("in six months", MON, None, D(2025, 9, 1), D(2025, 9, 30), "month"),
@@ -371,8 +377,10 @@ ISSUE_CASES = [
     ("Tuesday's", MON, "Tuesday's vote was close", D(2025, 3, 11), D(2025, 3, 11), "day"),
     ("Tuesday's", MON, "Tuesday's vote will be close", D(2025, 3, 18), D(2025, 3, 18), "day"),
     ("last year's", MON, "last year's talks", D(2024, 1, 1), D(2024, 12, 31), "year"),
-    ("a year ago", MON, None, D(2024, 1, 1), D(2024, 12, 31), "year"),
-    ("a year ago", D(2025, 1, 1), None, D(2024, 1, 1), D(2024, 12, 31), "year"),
+    ("a year ago", MON, None, D(2023, 9, 17), D(2024, 9, 16), "range"),
+    ("a year ago", D(2025, 1, 1), None, D(2023, 7, 1), D(2024, 6, 30), "range"),
+    ("Tuesday's", MON, "Shares steadied ahead of Tuesday's call between the leaders", TUE, TUE, "day"),
+    ("Monday's", TUE, "Leavitt said ahead of Monday's briefing that talks went well", MON, MON, "day"),
     ("New Year's Eve", D(2025, 1, 1), "the party on New Year's Eve was", D(2024, 12, 31), D(2024, 12, 31), "day"),
     ("New Year's Day", D(2024, 12, 31), "will start on New Year's Day", D(2025, 1, 1), D(2025, 1, 1), "day"),
     # more news forms
@@ -459,6 +467,8 @@ RULE_EXAMPLES = {
     "hours ago": ("five hours ago", MON, (D(2025, 3, 16), MON)),
     "past hours": ("the past 48 hours", MON, (D(2025, 3, 15), MON)),
     "units ago": ("three weeks ago", MON, (D(2025, 2, 24), D(2025, 3, 2))),
+    "hours ahead": ("in two hours", MON, (MON, TUE)),
+    "hours from now": ("five hours from now", MON, (MON, TUE)),
     "counted from another event": ("two days later", MON, (None, None)),
     "within count": ("within two weeks", MON, (MON, D(2025, 3, 31))),
     "in count": ("in three days", MON, (D(2025, 3, 20), D(2025, 3, 20))),

@@ -328,7 +328,14 @@ def _weekday_and_date(m, ctx):
 
 
 def _ago(m, ctx):
-    return _unit_at(_offset(ctx.ref(), -number(m[1]), m[2]), m[2])
+    """"three days ago", "2 weeks ago": the unit holding that day. Years and decades ago are
+    about that long before the article, not a calendar unit ("two years ago" in January 2025
+    can be December 2022): the year (decade) around that day."""
+    count, unit = number(m[1]), m[2].rstrip("s")
+    if unit not in ("year", "decade"):
+        return _unit_at(_offset(ctx.ref(), -count, unit), unit)
+    then, half = _offset(ctx.ref(), -count, unit), 6 if unit == "year" else 60
+    return Span(cal.shift_months(then, -half), cal.add_days(cal.shift_months(then, half), -1), Precision.range)
 
 
 def _hours_ago(m, ctx):
@@ -340,6 +347,14 @@ def _hours_ago(m, ctx):
 
 def _relative_to_other_event(m, ctx):
     raise Unresolved("counted from another event, not from the publication date")
+
+
+def _hours_ahead(m, ctx):
+    """"in two hours", "six hours from now": the publication day or the days the hours reach;
+    its hour is not known, so not one precise day."""
+    hours = number(m[1])
+    ref = ctx.ref()
+    return Span(ref, cal.add_days(ref, (hours + 23) // 24), Precision.range)
 
 
 def _in_count(m, ctx):
@@ -421,11 +436,13 @@ def _bare_unit(m, ctx):
 
 
 def _month_day(month: int, first: int, last: int | None, year: int | None, ctx: Context) -> Span:
+    if last is not None and last <= first:
+        raise Unresolved(f"the range {first}-{last} ends before it starts")
     if year is not None:
         start = cal.date(year, month, first)
         return Span(start, cal.date(year, month, last), Precision.range) if last else cal.day_span(start)
     longest = 29 if month == 2 else cal.month_span(2001, month).end.day  # type: ignore[union-attr]
-    if not 1 <= first <= longest or (last is not None and not first < last <= longest):
+    if not 1 <= first <= longest or (last is not None and last > longest):
         raise Unresolved(f"{list(MONTHS)[2 * month - 2].capitalize()} has no day {last or first}")
     ref = ctx.ref()
 
@@ -689,6 +706,8 @@ RULES: tuple[Rule, ...] = (
     _rule("counted from another event", rf"({_NUM}) {_UNIT} (?:earlier|later|before|after|prior|previously)|"
           r"(?:the )?(?:previous|following|next|same) (?:day|night|morning|evening)|the day (?:before|after)|"
           r"that (?:day|night|week|month|year)", _relative_to_other_event),
+    _rule("hours ahead", rf"(?:in|after) ({_NUM}) hours?(?: time)?", _hours_ahead),
+    _rule("hours from now", rf"({_NUM}) hours? from (?:now|today)", _hours_ahead),
     _rule("within count", rf"within (?:the next )?({_NUM}) {_UNIT}", _within_count),
     _rule("in count", rf"(?:in|after) ({_NUM}) {_UNIT}(?: time)?", _in_count),
     _rule("count from now", rf"({_NUM}) {_UNIT} from (?:now|today)", _in_count),

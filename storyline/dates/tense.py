@@ -68,6 +68,13 @@ _HEADLINE_INFINITIVE = re.compile(
     r"join|leave|return|rule|publish|address|head|lead|make|take|give)\b",
     re.IGNORECASE,
 )
+# Phrases that look ahead to what they name without a verb of their own ("shares rose ahead of
+# Tuesday's vote"): weak, so a past verb of the clause still decides ("said ahead of Monday's call").
+_LOOKING_AHEAD = re.compile(
+    r"\b(?:ahead of|in advance of|in the run-up to|the run-up to|in the build-up to|awaiting|awaits|"
+    r"await|countdown to|in preparation for|in anticipation of)\b",
+    re.IGNORECASE,
+)
 # Where one clause ends and another begins: a verb on the other side of these words governs
 # another clause ("said that the vote on Tuesday will ...", "placed a cap in June so oil could be
 # collected").
@@ -92,7 +99,7 @@ def evidence(sentence: str) -> list[Evidence]:
         if match.group() in _NOT_PAST or _PARTICIPLE_AFTER.search(sentence[: match.start()]):
             continue
         found.append(Evidence("past", "weak", match.start(), match.end()))
-    for match in _HEADLINE_INFINITIVE.finditer(sentence):
+    for match in (*_HEADLINE_INFINITIVE.finditer(sentence), *_LOOKING_AHEAD.finditer(sentence)):
         found.append(Evidence("future", "weak", match.start(), match.end()))
     # A marker inside a longer one ("expected" in "is expected to") is part of it.
     found.sort(key=lambda e: (e.start, -e.end))
