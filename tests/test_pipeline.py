@@ -586,3 +586,22 @@ def test_each_run_counts_and_warns_for_itself_and_leaves_the_callers_options_as_
     assert second.meta.stats.llm_calls == first_calls and len(second.meta.warnings) == 1
     with pytest.raises(TypeError, match="colour"):
         Pipeline(ScriptedBackend(responder=respond), colour="red")
+
+
+def test_every_counter_of_the_stats_is_counted_somewhere():
+    """A counter in the JSON contract that no code ever changes would always read 0 and mislead
+    whoever reads it. Each is set or added to (``.name +=``, ``.name =``, or by name through
+    ``calls._count``) in the package outside models.py, or set by ``Stats.settle``."""
+    import re
+    from pathlib import Path
+
+    import storyline
+    from storyline.models import Stats
+
+    package = Path(storyline.__file__).parent
+    code = "\n".join(path.read_text() for path in package.rglob("*.py") if path.name != "models.py")
+    settled = {"extract_calls", "summary_calls", "adjudicate_calls", "extract_prompt_tokens_evaluated"}
+    counters = [name for name, info in Stats.model_fields.items() if info.annotation is int]
+    never = [name for name in counters if name not in settled
+             and not re.search(rf"\.{name} *\+?=|\"{name}\"", code)]
+    assert never == []

@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,13 @@ DEFAULT_CONTEXT = 8192
 _LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
 _pending: list[str] = []
 _pending_level = [logging.DEBUG]
+_SETTLED_AT_LOAD = (
+    # The model file marks a control token as an ordinary one and llama.cpp fixes its type as it
+    # loads (the packaged Qwen models say this of 128247 '</s>' on every load): nothing to do.
+    re.compile(r"control-looking token: .* was not control-type"),
+)
+"""llama.cpp warnings about a model file that llama.cpp settles itself; logged at DEBUG, so a
+user's stderr shows only warnings that ask something of them."""
 
 
 @llama_cpp.llama_log_callback
@@ -71,8 +79,9 @@ def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> Non
     if _pending[-1].endswith("\n"):
         line = "".join(_pending).rstrip()
         _pending.clear()
-        if line and llama_log.isEnabledFor(_pending_level[0]):
-            llama_log.log(_pending_level[0], "%s", line)
+        level = logging.DEBUG if any(pattern.search(line) for pattern in _SETTLED_AT_LOAD) else _pending_level[0]
+        if line and llama_log.isEnabledFor(level):
+            llama_log.log(level, "%s", line)
 
 
 class _LogRoute:

@@ -38,7 +38,7 @@ def cluster(mentions: Iterable[Mention], adjudicate: Adjudicator | None = None, 
     """Group mentions of the same event. Deterministic and independent of input order.
 
     The same text of one article with the same title, time expression and status, given more
-    than once (by overlapping chunks: extraction keeps one per chunk), is one report and is
+    than once (a reply that names one sentence twice), is one report and is
     linked once: a title copied from that text is no evidence, so the copies could not
     otherwise be told to belong together.
     """
