@@ -21,10 +21,10 @@ from tenacity import Retrying
 
 from .backends import Backend, ChoiceReader, GenerationRequest
 from .cache import CallCache
-from .calls import read_choice, structured_call
-from .errors import ExtractionRetryError, TruncatedOutputError
-from .merge import AdjudicationOutput
-from .models import Article, ArticleInfo, Mention, Stats
+from .calls import ModelCalls, read_choice, structured_call
+from .errors import ExtractionRetryError, TruncatedOutputError, UnreliableAdjudicatorError
+from .merge import AdjudicationOutput, merge
+from .models import Article, ArticleInfo, Event, Mention, Stats
 from .templating import PromptSet
 
 REPLY_START = '{"same":'
@@ -35,7 +35,7 @@ tokenizer of a model trained on JSON writes the space with the word)."""
 STAGE = "adjudicate"
 
 QUESTIONS_PER_MENTION = 2
-"""The judge's bound in a run (``Pipeline.merge``): linear in the mentions, like the merge. The
+"""The judge's bound in a run (``judged_merge``): linear in the mentions, like the merge. The
 merge asked at most 1.3 questions per mention on the labelled sets (``benchmarks/judge.py``) and
 1.5 on the 1.5B model's own mentions of the seeds (83 for 54), so the bound is for large
 stories, where each question (two or three seconds of the 1.5B model on a laptop CPU) would
@@ -106,3 +106,33 @@ class ModelJudge:
         except (ExtractionRetryError, TruncatedOutputError):
             return False
         return answer.same
+
+
+def judge_of(calls: ModelCalls, articles: Iterable[Article | ArticleInfo] = (), limit: int | None = None
+             ) -> ModelJudge:
+    """The run's model as a judge of pairs, shown each report's source and publication date from
+    ``articles``; after ``limit`` questions every pair is left apart."""
+    settings = calls.settings
+    return ModelJudge(calls.backend, calls.prompts, calls.stats, cache=calls.cache, articles=articles, limit=limit,
+                      temperature=settings.temperature, seed=settings.seed, max_retries=settings.max_retries,
+                      cache_extra=calls.cache_extra())
+
+
+def judged_merge(calls: ModelCalls, mentions: list[Mention], articles: Iterable[Article | ArticleInfo],
+                 adjudicate: bool) -> list[Event]:
+    """The timeline's events; with ``adjudicate``, the model judges the pairs the articles' words
+    leave unsure, up to ``QUESTIONS_PER_MENTION`` questions a mention. A judge that fails its
+    check is left out, with a warning."""
+    limit = QUESTIONS_PER_MENTION * len(mentions)
+    judge = judge_of(calls, articles, limit) if adjudicate else None
+    try:
+        events = merge(mentions, judge)
+    except UnreliableAdjudicatorError as error:
+        calls.warn(f"{error} The merge went on without adjudication.")
+        events = merge(mentions)
+    if judge is not None and judge.unasked:
+        calls.warn(f"The judge (--adjudicate) was asked its limit of {limit} questions ({QUESTIONS_PER_MENTION} "
+                   f"per mention); {judge.unasked} more were not asked, and those pairs were left apart, "
+                   "as without --adjudicate.")
+    calls.stats.duplicates_dropped += len(mentions) - sum(len(e.mentions) for e in events)
+    return events

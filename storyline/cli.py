@@ -126,6 +126,10 @@ def _print_stats(stats) -> None:
                f"{stats.ungrounded_dropped}; duplicates dropped {stats.duplicates_dropped}; questions dropped "
                f"{stats.questions_dropped}; dated sentences "
                f"added {stats.dated_sentences_added}", err=True)
+    if stats.summary_refused:
+        click.echo(f"summary check: {stats.summary_refused} sentences refused, asked again "
+                   f"{stats.summary_asked_again} time(s), {stats.summary_replaced} replaced by their event's report, "
+                   f"{stats.summary_dropped} dropped", err=True)
     if stats.adjudicated_pairs:
         judged = stats.stage("adjudicate")
         click.echo(f"adjudication: {stats.adjudicated_pairs} pairs put to the model, {stats.adjudicated_same} "
@@ -512,13 +516,13 @@ def cache(cache_dir: str | None, clear: bool, yes: bool) -> None:
     from .cache import default_cache_dir
 
     folder = Path(cache_dir) if cache_dir else default_cache_dir()
-    kinds = {"model results": folder / "calls", "saved instruction states": folder / "prefix",
-             "moved-aside damaged caches": None}
+    kinds = {"model results": [folder / "calls"], "saved instruction states": [folder / "prefix"],
+             "call log (storyline log)": sorted(folder.glob("log.db*")),
+             "moved-aside damaged caches": sorted(folder.glob("calls.damaged-*"))}
     click.echo(f"Cache folder: {folder}")
-    for label, path in kinds.items():
-        paths = [path] if path is not None else sorted(folder.glob("calls.damaged-*"))
-        size = sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file())
-        click.echo(f"  {label:<28} {size / 1e3:>12.1f} kB")
+    for label, paths in kinds.items():
+        files = [f for p in paths if p.exists() for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+        click.echo(f"  {label:<28} {sum(f.stat().st_size for f in files) / 1e3:>12.1f} kB")
     if not clear:
         return
     if not yes and not click.confirm(f"Delete everything in {folder}?", default=False):
@@ -527,4 +531,45 @@ def cache(cache_dir: str | None, clear: bool, yes: bool) -> None:
     for child in (folder / "calls", folder / "prefix", *folder.glob("calls.damaged-*")):
         if child.exists():
             shutil.rmtree(child)
+    for log_file in folder.glob("log.db*"):
+        log_file.unlink()
     click.echo("Cache cleared.")
+
+
+@main.command("log")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="The cache folder (default: the user cache).")
+@click.option("-n", "--count", type=click.IntRange(1), default=20, show_default=True, help="How many calls to list.")
+@click.option("--stage", help="Only calls of this stage (extract, headline, summarize, adjudicate).")
+@click.option("--show", "show_id", type=int, help="Show one call whole: what was sent and the raw reply.")
+@_friendly_errors
+def log_command(cache_dir: str | None, count: int, stage: str | None, show_id: int | None) -> None:
+    """The model calls of recent runs, newest first: what each stage asked and what came back.
+
+    Runs with a cache keep their calls beside it (the newest 2,000; --no-cache runs keep none).
+    Each line: its number, time, stage, model, prompt and reply tokens, seconds, and "cache"
+    where the cache answered. --show NUMBER prints one call's messages and its reply as the
+    model wrote it, before validation."""
+    from .cache import default_cache_dir
+    from .calllog import CallLog
+
+    call_log = CallLog(Path(cache_dir) if cache_dir else default_cache_dir())
+    try:
+        if show_id is not None:
+            call = call_log.get(show_id)
+            if call is None:
+                raise InputError(f"No call {show_id} in the log {call_log.path}; `storyline log` lists the calls kept.")
+            click.echo(f"call {call.id}  {call.at}  {call.stage}  {call.model}  {call.prompt_tokens} prompt tokens, "
+                       f"{call.completion_tokens} generated, {call.seconds:.1f} s, {call.finish}")
+            for role, content in call.messages:
+                click.echo(f"\n--- {role}\n{content}")
+            click.echo(f"\n--- reply{' (from the cache)' if call.cached else ''}\n{call.reply}")
+            return
+        calls = call_log.newest(count, stage)
+        if not calls:
+            click.echo(f"No calls logged in {call_log.path}.")
+        for call in calls:
+            where = "cache" if call.cached else f"{call.seconds:6.1f} s"
+            click.echo(f"{call.id:>6}  {call.at}  {call.stage:<10} {call.model:<40.40} "
+                       f"{call.prompt_tokens:>6} {call.completion_tokens:>5}  {where}")
+    finally:
+        call_log.close()

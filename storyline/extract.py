@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING, Annotated, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from . import chunk as chunking
+from . import grounding
 from .backends import GenerationRequest, Vocabulary
-from .errors import InputError
-from .models import Article, Chunk
+from .calls import ModelCalls
+from .chunk import split_chunk
+from .errors import ExtractionRetryError, InputError, PromptTooLongError, TruncatedOutputError
+from .models import TITLE_CHARS, Article, Chunk, Mention
 from .templating import PromptSet
 
 if TYPE_CHECKING:
@@ -30,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TITLE_CHARS = 48
 TOKENS_PER_EVENT = 80
 """A chunk of N tokens may list at most N / TOKENS_PER_EVENT happenings (about one in three news
 sentences), so a reply writes about one token for every seven it reads (a headline and its number
@@ -233,3 +235,108 @@ class Planner:
                 call.chunk.index = index
                 call.request = call.request.model_copy(update={"messages": self.messages(article, call.chunk)})
         return fitted
+
+
+# --- the extraction of a run ---------------------------------------------------------------------
+
+LARGE_RUN_CALLS = 200
+LARGE_ARTICLE_CALLS = 40
+
+
+def uncached(calls: ModelCalls, planned: list[PlannedCall]) -> list[PlannedCall]:
+    """The planned extraction calls the cache does not answer."""
+    if calls.cache is None:
+        return planned
+    from .cache import call_key
+
+    identity, extra = calls.backend.identity, calls.cache_extra()
+    return [call for call in planned if calls.cache.get(
+        call_key(identity, call.request, ExtractionOutput.__name__, extra)) is None]
+
+
+def warn_if_large(calls: ModelCalls, to_make: list[PlannedCall], planned: int) -> None:
+    """Say before the work starts when a run is long, so the user can stop it: when the calls
+    still ``to_make`` (of ``planned`` in all; the cache answers the rest) are many."""
+    per_article: dict[str, int] = {}
+    for call in to_make:
+        per_article[call.article.id] = per_article.get(call.article.id, 0) + 1
+    for article_id, count in per_article.items():
+        if count >= LARGE_ARTICLE_CALLS:
+            calls.warn(f"{article_id} is very long: {count} extraction calls for this article alone.")
+    if len(to_make) >= LARGE_RUN_CALLS:
+        tokens = sum(call.prompt_tokens for call in to_make)
+        cached = f" ({planned - len(to_make)} more are answered from the cache)" if planned > len(to_make) else ""
+        calls.warn(f"This run makes {len(to_make)} extraction calls{cached} over about {tokens:,} prompt tokens, "
+                   "which can take hours on a laptop CPU. Press Ctrl-C to stop: finished calls are kept, "
+                   "and the same command resumes.")
+
+
+def extract_mentions(calls: ModelCalls, planner: Planner, readings: list[ArticleReading],
+                     planned: list[PlannedCall]) -> list[Mention]:
+    """The ``planned`` calls, ``parallel`` at a time, then the sentences the model did not read
+    (``reading``), by code alone. A chunk whose output stays invalid is reported and skipped;
+    the others' results are kept (and cached as they finish). Results are used in the plan's
+    order, so the output is the same whatever order they arrive in; mentions come in article
+    order, each article's in its own order."""
+    stats = calls.stats
+    stats.chunks += len(planned)
+    found: dict[str, list[Mention]] = {r.article.id: [] for r in readings}
+    articles = len({call.article.id for call in planned})
+    results = calls.concurrently(lambda call: _extract_call(calls, planner, call), planned, "extracting", articles)
+    for call, (outputs, failures) in zip(planned, results, strict=True):
+        for chunk, output in outputs:
+            found[call.article.id] += grounding.ground(output, call.article, chunk, stats)
+        for reason in failures:
+            stats.failed_chunks += 1
+            calls.warn(f"{call.article.id} chunk {call.chunk.index}: {reason}; that chunk is left out.")
+    for article_reading in readings:
+        stats.sentences_read += len(article_reading.shown)
+        stats.sentences_unread += len(article_reading.sentences) - len(article_reading.shown)
+        found[article_reading.article.id] += _unread_mentions(article_reading, readings, found, stats)
+    mentions = [m for r in readings for m in sorted(found[r.article.id], key=lambda m: m.offset)]
+    stats.mentions += len(mentions)
+    return mentions
+
+
+def _extract_call(calls: ModelCalls, planner: Planner, call: PlannedCall) -> tuple[list, list[str]]:
+    """One chunk's outputs, (chunk, output) pairs, and why any part failed; a chunk whose
+    reply or prompt does not fit the window is halved."""
+    try:
+        output = calls.call(call.request, ExtractionOutput, "extract",
+                            context={"sentences": len(call.chunk.sentences)})
+    except ExtractionRetryError as failure:
+        return [], [f"no valid events after {failure.attempts} attempts ({failure})"]
+    except (TruncatedOutputError, PromptTooLongError) as failure:
+        halves = split_chunk(call.chunk, call.article.text, calls.backend.tokenizer)
+        if len(halves) == 1:
+            return [], [str(failure)]
+        log.info("%s chunk %d: the reply did not fit; extracting its halves", call.article.id, call.chunk.index)
+        outputs: list = []
+        failures: list[str] = []
+        for half in halves:
+            half.index = call.chunk.index
+            found, failed = _extract_call(calls, planner, PlannedCall(
+                call.article, half, planner.request(call.article, half), call.prompt_tokens))
+            outputs += found
+            failures += failed
+        return outputs, failures
+    return [(call.chunk, output)], []
+
+
+def _unread_mentions(article_reading: ArticleReading, readings: list[ArticleReading],
+                     found: dict[str, list[Mention]], stats) -> list[Mention]:
+    """The mentions among the sentences the model did not read: those that place something on
+    the calendar, and the repeats of a sentence it read that became a mention, with that
+    mention's title."""
+    unread = article_reading.unread()
+    titles: dict[int, str] = {}
+    for position, index in enumerate(unread):
+        if index in article_reading.repeats:
+            source_article, source_index = article_reading.repeats[index]
+            source = readings[source_article]
+            offset = source.sentences[source_index].start
+            title = next((m.title for m in found[source.article.id] if m.offset == offset), None)
+            if title is not None:
+                titles[position] = title
+    return grounding.mentions_of(article_reading.article, [article_reading.sentences[i] for i in unread],
+                                 titles, -1, stats)

@@ -26,11 +26,15 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import dates
 from .dates.finder import Found, about_another_happening, find_expressions
-from .extract import TITLE_CHARS, ExtractionOutput
-from .models import Article, Chunk, DateSpan, Mention, Sentence, Stats, Status
+from .models import TITLE_CHARS, Article, Chunk, DateSpan, Mention, Sentence, Stats, Status
+from .words import STOPWORDS, fold
+
+if TYPE_CHECKING:
+    from .extract import ExtractionOutput
 
 MIN_COVERAGE = 0.45
 """Share of a headline's information (its words weighted by rarity in the chunk) that its
@@ -40,31 +44,17 @@ NEAR_BEST = 0.85
 headline's place in the list's order is taken."""
 MAX_ACTORS = 3
 
-_STOPWORDS = frozenset("""
-a an the and or but of to in on at by for with from as is are was were be been being has have had
-will would could should may might can do does did not no its it this that these those their his
-her they he she we i you our about over after before into than then there here new says said say
-amid during while also more most some any each other such up out off again further who which
-what when where whom how all both very just even only own same so too s t its
-""".split())
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a story's words repeat, and every quote's are folded (merge.story_topic)
 def _key(word: str) -> str:
-    """A word folded for comparison: lower case, a crude stem, its first five letters ("Zelensky"
-    and "Zelenskiy", "confirms" and "confirmed" agree)."""
-    word = word.lower().replace("’", "'").removesuffix("'s")
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:5]
+    return fold(word)
 
 
 def content_keys(text: str) -> list[str]:
     """The folded content words of a text, in order."""
-    return [_key(w) for w in _WORD.findall(text) if w.lower() not in _STOPWORDS]
+    return [_key(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS]
 
 
 def align(headlines: Sequence[str], sentences: Sequence[str],
@@ -163,7 +153,7 @@ def says_nothing_of(title: str, sentence: str) -> bool:
     ``titles._says_nothing`` tests an extraction headline the same way, on all at once, and
     keeps it as evidence: taken out of the merge's score, these titles cost the seeds'
     timeline a happening's date)."""
-    said = {_key(w) for w in _WORD.findall(title) if not w[:1].isupper() and w.lower() not in _STOPWORDS}
+    said = {_key(w) for w in _WORD.findall(title) if not w[:1].isupper() and w.lower() not in STOPWORDS}
     if not said:
         return False
     written = set(content_keys(sentence))
@@ -327,7 +317,7 @@ def _named_inside(word: str, text: str) -> bool:
     return re.search(rf"(?:[a-z,;]\s+){re.escape(word)}\b", text) is not None
 
 
-def _name(words: list[str]) -> str:
+def bare_name(words: list[str]) -> str:
     """A run of capitalised words as a name: the words that start sentences go, and so do the
     roles and nationalities before a name ("Russian Deputy Foreign Minister Alexander Grushko"
     is "Alexander Grushko"), unless only a generic word would be left ("State Department")."""
@@ -361,7 +351,7 @@ def names_in(sentence: str, article: str | None = None, limit: int = MAX_ACTORS)
         words = [w.rstrip(",") if w.count(".") > 1 else w.strip(".,") for w in match.group().split()]
         if any(_CONTRACTION.search(w) for w in words):
             continue
-        name = _name(words)
+        name = bare_name(words)
         if len(name) < 2 or name.casefold() in seen or (" " not in name and _DEMONYM.search(name)):
             continue
         seen.add(name.casefold())

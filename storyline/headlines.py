@@ -11,13 +11,21 @@ it) and more than its opening words, else the event is named from its sentence
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from .attribution import speaker_of
+from .calls import ModelCalls
+from .errors import ExtractionRetryError, PromptTooLongError, TruncatedOutputError
+from .extract import NumberedSentence
 from .grounding import align, clean_title, content_keys, copies_opening, says_nothing_of, unfinished
+from .merge import story_topic
 from .models import Event
+
+log = logging.getLogger(__name__)
 
 BATCH = 6
 """Events named per call: enough to share the instructions, few enough for a small model to
@@ -112,26 +120,20 @@ def guesses(headline: str, sentence: str, topic: frozenset[str]) -> bool:
     return bool(topic) and not (topic & set(content_keys(headline))) <= set(content_keys(sentence))
 
 
-_SPEECH = (r"(?:said|says|told|tells|added|adds|stressed|stresses|stated|states|warned|warns|wrote|writes|"
-           r"explained|insisted)")
-_SPEAKER = r"(?:the\s+)?(?P<speaker>(?:[A-Z][\w.’'-]*\s+){0,4}[A-Z][\w.’'-]*)"
-_QUOTED_SPEECH = [re.compile(rf"^[“\"](?P<words>[^”\"]+)[”\"],?\s+{_SPEAKER}\s+{_SPEECH}\b"),
-                  re.compile(rf"^[“\"](?P<words>[^”\"]+)[”\"],?\s+{_SPEECH}\s+{_SPEAKER}")]
-"""A sentence that is a quotation and who spoke it: "“We want ...,” Trump told reporters" or
-"“...,” said the Kremlin"."""
+_OPENING_QUOTATION = re.compile(r"^[“\"](?P<words>[^”\"]+)[”\"]")
 QUOTED_WORDS = 7
 
 
 def quote_title(sentence: str) -> str:
     """A name for an event no headline could be had for, from its sentence: a quotation is
-    named by its speaker and its first words (Trump: “We want to see if we can…”), any other
-    sentence by its opening words."""
-    for pattern in _QUOTED_SPEECH:
-        if match := pattern.match(sentence):
-            words = match.group("words").rstrip(" ,.!?").split()
-            shown = " ".join(words[:QUOTED_WORDS]) + ("…" if len(words) > QUOTED_WORDS else "")
-            speaker = re.sub(r"(?<=[a-z])\.$", "", match.group("speaker"))  # "said Peskov." ends the sentence
-            return f"{speaker}: “{shown}”"
+    named by its speaker (``attribution.speaker_of``) and its first words (Trump: “We want to
+    see if we can…”), any other sentence by its opening words."""
+    quotation = _OPENING_QUOTATION.match(sentence)
+    speaker = speaker_of(sentence) if quotation else None
+    if quotation and speaker:
+        words = quotation.group("words").rstrip(" ,.!?").split()
+        shown = " ".join(words[:QUOTED_WORDS]) + ("…" if len(words) > QUOTED_WORDS else "")
+        return f"{speaker}: “{shown}”"
     words = sentence.split()
     return " ".join(words[:OPENING_WORDS]) + ("…" if len(words) > OPENING_WORDS else "")
 
@@ -139,3 +141,46 @@ def quote_title(sentence: str) -> str:
 def opening_words(event: Event) -> str:
     """A name for an event no headline could be had for (``quote_title`` of its first quote)."""
     return quote_title(sentence_of(event))
+
+
+# --- naming a run's events -------------------------------------------------------------------------
+
+
+def name_events(calls: ModelCalls, events: list[Event]) -> list[Event]:
+    """Headlines for the events no mention titled, those worth the model's time
+    (``worth_naming``), asked ``BATCH`` at a time. A headline refused (``accepted``) is asked
+    for once more, for its sentence alone (in a batch, small models slip a headline onto the
+    next sentence), unless the story is large (``partly_read``). An event still without a
+    headline is named by its quote's opening words."""
+    pending = worth_naming(events)
+    if pending:
+        log.info("Writing headlines for %d events ...", len(pending))
+        topic = story_topic(m for event in events for m in event.mentions)
+        batches = [pending[start:start + BATCH] for start in range(0, len(pending), BATCH)]
+        refused = []
+        named = calls.concurrently(lambda batch: _headlines(calls, batch, topic), batches, "naming")
+        for batch, titles in zip(batches, named, strict=True):
+            for event, title in zip(batch, titles, strict=True):
+                event.title = title or ""
+                refused += [] if title else [event]
+        if not partly_read(events):
+            again = calls.concurrently(lambda event: _headlines(calls, [event], topic)[0], refused, "naming again")
+            for event, title in zip(refused, again, strict=True):
+                event.title = title or ""
+    for event in untitled(events):
+        event.title = opening_words(event)
+    return events
+
+
+def _headlines(calls: ModelCalls, batch: list[Event], topic: frozenset[str]) -> list[str | None]:
+    """The model's headline for each event of a batch, None where it is refused."""
+    sentences = [sentence_of(e) for e in batch]
+    messages = calls.prompts.messages("headline", sentences=[
+        NumberedSentence(n, text) for n, text in enumerate(sentences, start=1)])
+    request = calls.request(messages, headline_schema(len(batch)), max_tokens=16 + len(batch) * 24)
+    try:
+        output = calls.call(request, HeadlineOutput, "headline")
+    except (ExtractionRetryError, TruncatedOutputError, PromptTooLongError) as failure:
+        calls.warn(f"No headlines for {len(batch)} events: {failure}")
+        return [None] * len(batch)
+    return accepted(output.headlines, sentences, topic)

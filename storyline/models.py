@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+TITLE_CHARS = 48
+"""The longest title an extraction reply may give a happening."""
 
 class Precision(StrEnum):
     """How exactly a span pins down when something happened.
@@ -201,6 +203,11 @@ class Stats(BaseModel):
                                 "one the most likely to report a happening)")
     sentences_unread: int = Field(0, description="sentences read by code alone (their dates and repeats still "
                                   "make mentions)")
+    summary_refused: int = Field(0, description="summary sentences the attribution check refused (a name no event "
+                                 "shown gives, words given to the wrong speaker, a quotation no report holds)")
+    summary_asked_again: int = Field(0, description="times the summary was asked for again with the reasons")
+    summary_replaced: int = Field(0, description="summary sentences still refused, replaced by their event's report")
+    summary_dropped: int = Field(0, description="summary sentences still refused and dropped (no event of their own)")
     adjudicated_pairs: int = Field(0, description="pairs of reports put to the model as judge (--adjudicate)")
     adjudicated_same: int = Field(0, description="of those, the pairs it called one event")
     adjudication_unasked: int = Field(0, description="questions not put to the judge once its limit was reached "

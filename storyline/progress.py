@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger("storyline")
 
@@ -72,3 +73,18 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+@contextmanager
+def token_bar(label: str, limit: int, enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A bar of the tokens one long reply has generated (on a terminal, when ``enabled``): the
+    function to call with the count so far, or None."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=limit, desc=label, unit="token", file=sys.stderr, leave=False) as bar:
+        def update(count: int) -> None:
+            bar.update(count - bar.n)
+        yield update

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 
+from .attribution import Report, drawn_on, refusal, speaker_of
+from .calls import ModelCalls
 from .dates import format_span
+from .dates.finder import find_expressions
 from .dates.tense import locate
+from .errors import ExtractionRetryError, PromptTooLongError, TruncatedOutputError
+from .extract import article_view
+from .grounding import content_keys
 from .models import DateSpan, Event, Mention, Precision
+from .progress import token_bar
+
+log = logging.getLogger(__name__)
 
 SENTENCE_CHARS = 360
 MAX_SENTENCES = 6
@@ -92,6 +102,24 @@ class SummaryOutput(BaseModel):
                              "or has no words; write short plain sentences")
         return list(unique.values())[:MAX_SENTENCES]
 
+    @field_validator("sentences")
+    @classmethod
+    def _attributed(cls, sentences: list[str], info: ValidationInfo) -> list[str]:
+        """With the events the model was shown (``context["reports"]``, ``attribution.Report``):
+        every sentence says what its reports say, of whom they say it (``attribution.refusal``).
+        A reply with a sentence that does not is refused, saying which and why; the refusals are
+        kept in ``context["refused"]`` for the run's counters."""
+        reports = (info.context or {}).get("reports")
+        if not reports:
+            return sentences
+        reasons = [(n, reason) for n, sentence in enumerate(sentences, start=1)
+                   if (reason := refusal(sentence, reports))]
+        if reasons:
+            info.context.setdefault("refused", []).extend(reasons)  # type: ignore[union-attr]
+            raise ValueError("; ".join(f"sentence {n} {reason}" for n, reason in reasons)
+                             + "; write each sentence from its event's report, naming who said it as the line does")
+        return sentences
+
     @property
     def text(self) -> str:
         return " ".join(s for s in self.sentences if s)
@@ -148,18 +176,39 @@ def summary_schema(events: int) -> dict:
     return schema
 
 
-def event_view(event: Event) -> dict:
-    """What the summary prompt sees of an event: its report is shown with calendar dates
-    (``on_the_calendar``)."""
+def central(event: Event) -> Mention:
+    """The report that stands for an event: the one whose words the others share most (the
+    first of equals)."""
+    keys = [set(content_keys(m.quote)) for m in event.mentions]
+    shared = [sum(len(own & other) for other in keys) for own in keys]
+    return event.mentions[max(range(len(keys)), key=lambda i: (shared[i], -i))]
+
+
+def event_view(event: Event, outlets: dict[str, str] | None = None) -> dict:
+    """What the summary prompt sees of an event: its central report (``central``) with calendar
+    dates (``on_the_calendar``), who speaks in it (the speaker the sentence names, else the
+    outlet that wrote it, from ``outlets``: article id to source) and the names the code found."""
+    mention = central(event) if event.mentions else None
+    speaker = speaker_of(mention.quote) if mention else None
+    outlet = (outlets or {}).get(mention.article, mention.article) if mention else None
     return {
         "date": format_span(event.date),
         "title": event.title,
         "status": event.status,
         "sources": event.sources,
         "actors": event.actors,
+        "speaker": speaker,
+        "outlet": outlet,
         "conflicts": [c.detail for c in event.conflicts],
-        "quote": on_the_calendar(event.mentions[0]) if event.mentions else "",
+        "quote": on_the_calendar(mention) if mention else "",
+        "verbatim": mention.quote if mention else "",
     }
+
+
+def report_of(view: dict) -> Report:
+    """An event's view as the attribution check reads it."""
+    return Report(quote=view["verbatim"], speaker=view["speaker"], source=view["outlet"], names=view["actors"],
+                  title=view["title"])
 
 
 _ON_A_DAY = (Precision.day, Precision.range)
@@ -212,6 +261,12 @@ model's summary of the 2009 pandemic. Background goes into the summary only if t
 events leave room."""
 
 
+def background(event: Event, story_start: dt.date | None) -> bool:
+    """Whether an event ended ``BACKGROUND_DAYS`` or more before the story's first article."""
+    return (story_start is not None and event.date.end is not None
+            and event.date.end < story_start - dt.timedelta(days=BACKGROUND_DAYS))
+
+
 def select_events(events: list[Event], fits: Callable[[list[Event]], bool],
                   limit: int = SUMMARY_EVENTS, *, story_start: dt.date | None = None) -> tuple[list[Event], int]:
     """The most-reported events (at most ``limit``) that fit the prompt budget, kept in timeline
@@ -222,13 +277,8 @@ def select_events(events: list[Event], fits: Callable[[list[Event]], bool],
     ``fits(selection)`` says whether a selection's prompt fits; events are dropped least-reported
     first (binary search over how many to keep).
     """
-    horizon = story_start - dt.timedelta(days=BACKGROUND_DAYS) if story_start else None
-
-    def background(event: Event) -> bool:
-        return horizon is not None and event.date.end is not None and event.date.end < horizon
-
-    ranked = sorted(range(len(events)),
-                    key=lambda i: (background(events[i]), -events[i].sources, events[i].date.vague, i))
+    ranked = sorted(range(len(events)), key=lambda i: (background(events[i], story_start), -events[i].sources,
+                                                     events[i].date.vague, i))
     low, high = 0, min(len(events), limit)
     while low < high:
         middle = (low + high + 1) // 2
@@ -239,3 +289,126 @@ def select_events(events: list[Event], fits: Callable[[list[Event]], bool],
             high = middle - 1
     keep = sorted(ranked[:low])
     return [events[i] for i in keep], len(events) - low
+
+
+# --- writing a run's summary -----------------------------------------------------------------------
+
+
+def write_summary(calls: ModelCalls, events: list[Event], articles: list) -> str:
+    """The neutral summary of the timeline, from the events that fit the window
+    (``select_events``); empty, with a warning, if the model fails. The reply is checked against
+    the events it was shown (``SummaryOutput._attributed``) and asked for once more with the
+    reasons; what still does not hold is replaced by its event's report (``settled``). A reply
+    cut off keeps the sentences it finished."""
+    if not events:
+        calls.warn("No events were found, so no summary was written.")
+        return ""
+    backend = calls.backend
+    views = [article_view(a) for a in articles]
+    outlets = {a.id: a.source or a.title or a.id for a in articles}
+
+    def messages_for(selection: list[Event]) -> tuple[tuple[str, str], ...]:
+        return calls.prompts.messages("summarize", events=[event_view(e, outlets) for e in selection],
+                                      articles=views, omitted=len(events) - len(selection))
+
+    def fits(selection: list[Event]) -> bool:
+        return backend.count_prompt_tokens(messages_for(selection)) + SUMMARY_MAX_TOKENS <= backend.context_window
+
+    story_start = min((a.published for a in articles if a.published), default=None)
+    selection, omitted = select_events(events, fits, story_start=story_start)
+    if len(selection) < min(len(events), SUMMARY_EVENTS):
+        calls.warn(f"The summary saw the {len(selection)} most-reported events; "
+                   f"{omitted} did not fit the model's context window.")
+    shown = [event_view(e, outlets) for e in selection]
+    sentences = _reply(calls, calls.request(messages_for(selection), summary_schema(len(selection)),
+                                            SUMMARY_MAX_TOKENS), [report_of(v) for v in shown])
+    kept = settled(sentences, shown, [background(e, story_start) for e in selection], calls.stats)
+    return " ".join(kept)
+
+
+def _reply(calls: ModelCalls, request, reports: list[Report]) -> list[str]:
+    """The model's sentences: checked against ``reports`` and asked for once more with the
+    reasons; a reply that still fails the check gives its sentences for ``settled`` to judge one
+    by one, as a reply cut off gives those it finished."""
+    log.info("Writing the summary of %d events ...", len(reports))
+    context: dict = {"reports": reports}
+    retries = calls.stats.stage("summarize").retries
+    try:
+        with token_bar("summary", request.max_tokens, calls.settings.progress) as progress:
+            return calls.call(request, SummaryOutput, "summarize", context=context, progress=progress,
+                              max_retries=1).sentences
+    except TruncatedOutputError as failure:
+        finished = finished_sentences(failure.raw_output)
+        if finished is None:
+            calls.warn(f"No summary: {failure}")
+            return []
+        calls.warn(f"The summary was cut off ({failure}); the {len(finished.sentences)} sentence(s) it "
+                   "had finished are kept.")
+        return finished.sentences
+    except ExtractionRetryError as failure:
+        if context.get("refused"):
+            try:
+                return SummaryOutput.model_validate_json(failure.raw_output).sentences  # judged one by one
+            except ValidationError:
+                pass
+        calls.warn(f"No summary: {failure}")
+        return []
+    except PromptTooLongError as failure:
+        calls.warn(f"No summary: {failure}")
+        return []
+    finally:
+        calls.stats.summary_refused += len(context.get("refused", []))
+        calls.stats.summary_asked_again += calls.stats.stage("summarize").retries - retries
+
+
+_SAYS_HOW_MANY = re.compile(r"\b(?:sources?|reports?|reported|according to|outlets?|articles?)\b", re.IGNORECASE)
+
+
+def settled(sentences: list[str], shown: list[dict], background_events: list[bool], stats) -> list[str]:
+    """The summary's sentences, held to form by code. A sentence that still fails the
+    attribution check (``attribution.refusal``) is never kept: it is replaced by its event's
+    report, attributed by code (``reported_sentence``), or dropped when its event has one
+    already or it draws on none. Each sentence that draws on an event says its date and how
+    many sources report it (added where the model did not, ``with_form``). Sentences about the
+    story's background go after the others: they do not lead it."""
+    reports = [report_of(view) for view in shown]
+    kept: list[tuple[bool, str]] = []
+    used: set[int] = set()
+    for sentence in sentences:
+        index = drawn_on(sentence, reports)
+        if refusal(sentence, reports):
+            if index is None or index in used:
+                stats.summary_dropped += 1
+                continue
+            stats.summary_replaced += 1
+            sentence = reported_sentence(shown[index])
+        elif index is not None:
+            sentence = with_form(sentence, shown[index])
+        if index is not None:
+            used.add(index)
+        kept.append((index is not None and background_events[index], sentence))
+    return [sentence for _, sentence in sorted(kept, key=lambda item: item[0])]
+
+
+def _sources(count: int) -> str:
+    return f"{count} source{'s' if count != 1 else ''}"
+
+
+def with_form(sentence: str, view: dict) -> str:
+    """The sentence with its event's date and count of sources, each added in brackets before
+    its last stop where the sentence does not say it ("… by phone (18 Mar 2025; 5 sources).")."""
+    missing = []
+    if not find_expressions(sentence):
+        missing.append(view["date"])
+    if not _SAYS_HOW_MANY.search(sentence):
+        missing.append(_sources(view["sources"]))
+    if not missing:
+        return sentence
+    body = sentence.rstrip()
+    end = len(body.rstrip(".!?…”’)\"]"))
+    return f"{body[:end]} ({'; '.join(missing)}){body[end:]}"
+
+
+def reported_sentence(view: dict) -> str:
+    """An event told in its report's own words, attributed by code to the outlet that wrote it."""
+    return f"{view['outlet']} reported ({view['date']}; {_sources(view['sources'])}): “{view['verbatim']}”"

@@ -119,6 +119,24 @@ def _template_error(error: BaseException, fallback_name: str) -> TemplateError:
     )
 
 
+_SENTENCE = {"n": 1, "text": "A sentence."}
+_REPORT = {"article": "sample", "source": "Sample article", "published": "17 Mar 2025", "date": "18 Mar 2025",
+           "title": "Sample event", "quote": "A sentence."}
+SAMPLE_VALUES: dict[str, dict[str, Any]] = {
+    "extract": {"article": {"id": "sample", "title": None, "published": None}, "chunk": {"index": 0},
+                "sentences": [_SENTENCE]},
+    "summarize": {"events": [{"date": "18 Mar 2025", "title": "Sample event", "status": "happened", "sources": 2,
+                              "actors": ["Someone"], "speaker": "Someone", "outlet": "Sample outlet",
+                              "conflicts": ["sources differ"], "quote": "A sentence.", "verbatim": "A sentence."}],
+                  "articles": [], "omitted": 0},
+    "adjudicate": {"first": _REPORT, "second": _REPORT},
+    "headline": {"sentences": [_SENTENCE]},
+    "retry": {"error": "- e: sample error"},
+}
+"""Stand-ins with the shape of what each prompt is given in a run (``extract.article_view``,
+``extract.NumberedSentence``, ``summary.event_view``, ``adjudication.ModelJudge.report``)."""
+
+
 class PromptSet:
     """The prompt templates of a run: user overrides first, shipped defaults behind them."""
 
@@ -156,6 +174,15 @@ class PromptSet:
                     path=str(path), line=stray)
             self._templates[name] = template
         return self._templates[name]
+
+    def check(self) -> None:
+        """Render every prompt once with stand-in values (``SAMPLE_VALUES``), so a broken template
+        fails before any model call, with its file and line."""
+        for name, values in SAMPLE_VALUES.items():
+            if name == "retry":
+                self.render_text(name, **values)
+            else:
+                self.messages(name, **values)
 
     def fingerprint(self, name: str) -> str:
         """A hash of the prompt's source and of every template it includes, imports or extends

@@ -14,18 +14,18 @@ from storyline.pipeline import Pipeline
 
 _KEY_IN_A_FRESH_PROCESS = (
     "from tenacity import Retrying, stop_after_attempt; from storyline.pipeline import Pipeline; "
-    "print(Pipeline(use_cache=False, max_retries=Retrying(stop=stop_after_attempt(3)))._cache_extra())")
+    "print(Pipeline(use_cache=False, max_retries=Retrying(stop=stop_after_attempt(3))).calls.cache_extra())")
 
 
 def test_a_retry_policy_gives_the_same_key_in_every_process():
-    here = Pipeline(use_cache=False, max_retries=Retrying(stop=stop_after_attempt(3)))._cache_extra()
+    here = Pipeline(use_cache=False, max_retries=Retrying(stop=stop_after_attempt(3))).calls.cache_extra()
     there = subprocess.run([sys.executable, "-c", _KEY_IN_A_FRESH_PROCESS], capture_output=True, text=True,
                            check=True).stdout.strip()
     assert repr(here) == there
     assert "0x" not in there  # no memory address
-    other = Pipeline(use_cache=False, max_retries=Retrying(stop=stop_after_attempt(4)))._cache_extra()
+    other = Pipeline(use_cache=False, max_retries=Retrying(stop=stop_after_attempt(4))).calls.cache_extra()
     either = Pipeline(use_cache=False, max_retries=Retrying(stop=stop_after_attempt(3) | stop_after_delay(9)))
-    assert len({repr(here), repr(other), repr(either._cache_extra())}) == 3
+    assert len({repr(here), repr(other), repr(either.calls.cache_extra())}) == 3
 
 
 def test_two_scripts_never_share_an_identity_even_when_queued_after_construction():

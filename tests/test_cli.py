@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import stat
@@ -318,3 +319,39 @@ def test_cache_shows_sizes_and_clears_after_asking(tiny_gguf, tmp_path):
     assert "Nothing deleted" in refused.stdout and (cache / "calls").exists()
     cleared = _storyline("cache", "--cache-dir", str(cache), "--clear", "--yes")
     assert cleared.returncode == 0 and not (cache / "calls").exists() and not (cache / "prefix").exists()
+
+
+def test_storyline_log_lists_the_calls_and_shows_what_was_sent_and_the_raw_reply(tmp_path):
+    """A run with a cache keeps its calls; `storyline log` lists them newest first and --show
+    prints the messages and the reply as the model wrote it, an invalid one included. A rerun
+    answered from the cache is logged as such."""
+    from conftest import event, events, is_extraction, oracle
+
+    from storyline import summarize
+    from storyline.backends.scripted import ScriptedBackend
+    from storyline.models import Article
+
+    article = Article(id="a", text="The minister resigned on Monday.\n", published=dt.date(2025, 3, 18))
+    replies = iter(['{"events": [["Minister resigns", "one"]]}', json.dumps(events(event("Minister resigns", 1)))])
+
+    def respond(request):
+        return next(replies) if is_extraction(request) else oracle(request)
+
+    cache = tmp_path / "cache"
+    summarize([article], backend=ScriptedBackend(responder=respond, identity="logged"), cache_dir=cache)
+    listed = _storyline("log", "--cache-dir", cache, "--stage", "extract")
+    lines = listed.stdout.splitlines()
+    assert listed.returncode == 0 and len(lines) == 2 and all(" extract " in line for line in lines)
+    newest, first = (int(line.split()[0]) for line in lines)
+    assert newest > first
+    shown = _storyline("log", "--cache-dir", cache, "--show", first)
+    assert '"one"' in shown.stdout  # the invalid reply, as written
+    assert "--- user\n" in shown.stdout and "1 The minister resigned on Monday." in shown.stdout
+    retry = _storyline("log", "--cache-dir", cache, "--show", newest).stdout
+    assert "did not pass validation" in retry and retry.endswith('--- reply\n{"events": [["Minister resigns", 1]]}\n')
+
+    summarize([article], backend=ScriptedBackend(responder=respond, identity="logged"), cache_dir=cache)
+    again = _storyline("log", "--cache-dir", cache, "--stage", "extract", "-n", "1").stdout
+    assert again.split()[-1] == "cache" and int(again.split()[0]) > newest
+    missing = _storyline("log", "--cache-dir", cache, "--show", 99999)
+    assert missing.returncode == 2 and "storyline log" in missing.stderr

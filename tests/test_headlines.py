@@ -27,6 +27,10 @@ def test_a_headline_is_kept_only_if_it_is_about_its_own_sentence_and_more_than_i
     ("“Sergei Lavrov and Marco Rubio agreed to remain in contact,” the Russian Foreign Ministry stated.",
      "Russian Foreign Ministry: “Sergei Lavrov and Marco Rubio agreed to…”"),
     ("“We never do that,” said Dmitry Peskov.", "Dmitry Peskov: “We never do that”"),
+    # the name run that ends the sentence, not the first capitalised word after the verb
+    ("“We will keep working for peace,” said Trump adviser Steve Witkoff.",
+     "Steve Witkoff: “We will keep working for peace”"),
+    ("“It was a good call,” said Peskov, adding that talks would go on.", "Peskov: “It was a good call”"),
     # no speaker named after the quotation, or no quotation: the opening twelve words
     ("“The two presidents are going to have a really good and productive conversation this week.”",
      "“The two presidents are going to have a really good and productive…"),

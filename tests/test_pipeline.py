@@ -128,7 +128,7 @@ def test_interrupted_run_resumes_without_redoing_finished_chunks(tmp_path):
 def test_a_long_run_is_announced_by_the_calls_the_cache_does_not_answer(tmp_path, monkeypatch):
     """Five seed chunks; a run of four calls or more is long. Resumed with three cached, two are
     left: no warning."""
-    monkeypatch.setattr(Pipeline, "LARGE_RUN_CALLS", 4)
+    monkeypatch.setattr("storyline.extract.LARGE_RUN_CALLS", 4)
     cache = tmp_path / "cache"
     first = _run(ScriptedBackend(responder=oracle, identity="oracle"), cache)
     assert [w for w in first.meta.warnings if w.startswith("This run makes 5 extraction calls over")]
@@ -417,7 +417,7 @@ def test_the_judge_asks_no_more_than_its_limit_and_counts_what_it_left_apart(mon
     assert (judge.asked, judge.unasked) == (2, 2)
     assert (stats.adjudicated_pairs, stats.adjudicated_same, stats.adjudication_unasked) == (7, 2, 2)
 
-    monkeypatch.setattr("storyline.pipeline.QUESTIONS_PER_MENTION", 0)
+    monkeypatch.setattr("storyline.adjudication.QUESTIONS_PER_MENTION", 0)
     asked.clear()
     result = Pipeline(_judge(True, asked), use_cache=False, adjudicate=True).run_from_mentions(articles, mentions)
     assert asked == [] and len(result.timeline) == 2  # the pair the judge would have joined stays apart

@@ -14,8 +14,8 @@ from rapidfuzz import fuzz, process
 
 from ..dates import format_span
 from ..models import Conflict, DateSpan, Event, Mention
+from ..words import stem
 from .columns import OPEN
-from .text import stem
 from .titles import COUNTS, UNRELATED
 
 

@@ -12,22 +12,9 @@ from itertools import chain
 from typing import Any, NamedTuple
 
 from ..models import Mention
+from ..words import NARRATION_WORDS, STOPWORDS, stem
 
-_STOPWORDS = frozenset("""
-a an the and or but of to in on at by for with from as is are was were be been being has have had
-will would could should may might can do does did not no its it this that these those their his
-her they he she we i you our about over after before into than then there here new says said say
-amid during while also more most some any each other such up out off again further who which
-what when where whom how all both very just even only own same so too s t
-however meanwhile instead earlier later already still yet though although despite following
-according asked now
-""".split())
-def stem(word: str) -> str:
-    """Crude suffix stripping: enough to match "talks"/"talk", "accused"/"accuses"."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+_STOPWORDS = STOPWORDS | NARRATION_WORDS
 
 
 def actor_key(name: str) -> str:

@@ -1,0 +1,154 @@
+"""Who said what: the speaker a report names, and the check that a summary sentence says it
+the way the reports it draws on do.
+
+A summary is the one part of the output the model writes in its own words, so it is checked as
+grounding checks events: a sentence that names someone no report it was shown names, that
+gives a statement to someone other than its report's speaker, or that puts in quotation marks
+words no report contains is refused (``refusal``). Written by hand: which name a speech verb
+belongs to in a news sentence is a few patterns ("X said", "“…,” said Y", "according to Z"), and
+no light library reads attribution.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .grounding import bare_name, content_keys, names_in
+
+SPEECH_VERBS = (
+    "said says told tells added adds stressed stresses stated states warned warns wrote writes explained "
+    "explains insisted insists accused accuses apologised apologized apologises apologizes apologise "
+    "apologize pledged pledges announced announces confirmed confirms denied denies claimed claims argued "
+    "argues urged urges vowed vows promised promises admitted admits acknowledged acknowledges noted notes "
+    "declared declares replied replies responded responds blamed blames criticised criticized criticises "
+    "criticizes praised praises welcomed welcomes condemned condemns"
+).split()
+_VERB = r"(?:" + "|".join(SPEECH_VERBS) + r")"
+_CAPITALISED = r"[A-Z][\w.’'-]*"
+_RUN = rf"{_CAPITALISED}(?:\s+(?:(?:of|de|al|von|van|bin|la)\s+)?{_CAPITALISED})*"
+
+_AFTER_QUOTATION = re.compile(rf"^[“\"][^”\"]+[”\"],?\s+(?:{_VERB}\s+(?P<after>[^,;]+?)\s*(?:[,;]|[.!?]?\s*$)|"
+                              rf"(?P<before>[^,;]+?)\s+{_VERB}\b)")
+"""A sentence that opens with a quotation, and who spoke it: "“…,” said Trump adviser Steve
+Witkoff." (the name run the sentence ends with) or "“…,” Trump told reporters"."""
+_ACCORDING_TO = re.compile(rf"\baccording to (?:the )?(?P<run>{_RUN})")
+_RUN_BEFORE_VERB = re.compile(rf"(?P<run>{_RUN})(?:,[^,]{{1,60}},)?\s+(?:also\s+|later\s+|has\s+|had\s+)?"
+                              rf"(?P<verb>{_VERB})\b")
+_VERB_THEN_RUN_AT_END = re.compile(rf",\s+{_VERB}\s+(?P<rest>[^,;]+?)\s*[.!?]?[”\"’]?\s*$")
+_QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _last_name_run(text: str) -> str | None:
+    """The last run of capitalised words in ``text``, as a bare name (roles and titles dropped:
+    "Trump adviser Steve Witkoff" is "Steve Witkoff")."""
+    runs = re.findall(_RUN, text)
+    for run in reversed(runs):
+        name = bare_name([w.strip(".,") if w.count(".") <= 1 else w for w in run.split()])
+        if name:
+            return name
+    return None
+
+
+def speakers(sentence: str) -> list[str]:
+    """Everyone the sentence gives words to, in order: the name run that ends at a speech verb
+    ("Kremlin spokesman Dmitry Peskov said", "The Kremlin denied"), the one a speech verb leads
+    to at the sentence's end ("“…,” said Trump adviser Steve Witkoff."), and "according to X"."""
+    found: list[tuple[int, str]] = []
+    if match := _AFTER_QUOTATION.match(sentence):
+        name = _last_name_run(match.group("after") or match.group("before") or "")
+        if name:
+            found.append((match.start(), name))
+    for match in _RUN_BEFORE_VERB.finditer(sentence):
+        if name := _last_name_run(match.group("run")):
+            found.append((match.start(), name))
+    if match := _VERB_THEN_RUN_AT_END.search(sentence):
+        if name := _last_name_run(match.group("rest")):
+            found.append((match.start(), name))
+    for match in _ACCORDING_TO.finditer(sentence):
+        if name := _last_name_run(match.group("run")):
+            found.append((match.start(), name))
+    ordered: list[str] = []
+    for _, name in sorted(found):
+        if not any(same_person(name, other) for other in ordered):
+            ordered.append(name)
+    return ordered
+
+
+def speaker_of(sentence: str) -> str | None:
+    """The first one the sentence gives words to (``speakers``), or None."""
+    named = speakers(sentence)
+    return named[0] if named else None
+
+
+def _key(name: str) -> str:
+    words = name.replace("’s", "").replace("'s", "").split()
+    return words[-1].strip(".,").casefold() if words else ""
+
+
+def same_person(first: str, second: str) -> bool:
+    """Whether two names name the same one: "Vladimir Putin", "Putin" and "President Putin" do
+    (by their last word, as the merge compares actors)."""
+    return bool(_key(first)) and _key(first) == _key(second)
+
+
+def normalised(text: str) -> str:
+    """Words only, folded: quotation marks, dashes and case do not matter when a quotation is
+    compared with the reports."""
+    return " " + _NOT_WORD.sub(" ", text.casefold()).strip() + " "
+
+
+@dataclass
+class Report:
+    """What a summary sentence may draw on: one event as the prompt showed it."""
+
+    quote: str
+    speaker: str | None = None
+    source: str | None = None
+    names: list[str] = field(default_factory=list)
+    title: str = ""
+
+    @property
+    def everyone(self) -> list[str]:
+        return [n for n in (self.speaker, self.source, *self.names, *names_in(self.quote, limit=99),
+                            *names_in(self.title, limit=99)) if n]
+
+
+def drawn_on(sentence: str, reports: Sequence[Report]) -> int | None:
+    """The report a sentence draws on: the one it shares the most content words with (None if
+    it shares none)."""
+    words = set(content_keys(sentence))
+    shared = [len(words & set(content_keys(f"{r.quote} {r.title}"))) for r in reports]
+    best = max(range(len(reports)), key=lambda i: (shared[i], -i), default=None)
+    return best if best is not None and shared[best] > 0 else None
+
+
+def refusal(sentence: str, reports: Sequence[Report]) -> str | None:
+    """Why a summary sentence cannot stand beside the ``reports`` it was written from, or None:
+    a quotation no report contains, a statement given to someone other than its report's
+    speaker, or a name no report gives."""
+    shown = " ".join(normalised(r.quote) for r in reports)
+    for match in _QUOTED.finditer(sentence):
+        words = normalised(match.group(1) or match.group(2))
+        if words.strip() and words not in shown:
+            return f"puts in quotation marks words no report contains (“{(match.group(1) or match.group(2))}”)"
+    everyone = [name for report in reports for name in report.everyone]
+    context = " ".join(r.quote for r in reports)
+    for name in names_in(sentence, article=f"{context} {sentence}", limit=99):
+        if not any(same_person(name, other) or name.casefold() in other.casefold() for other in everyone):
+            return f"names {name}, whom none of the events shown names"
+    index = drawn_on(sentence, reports)
+    if index is None:
+        return None
+    report = reports[index]
+    for speaker in speakers(sentence):
+        if report.speaker is not None:
+            if not same_person(speaker, report.speaker):
+                return (f"gives {report.speaker}'s words to {speaker} (the report it draws on quotes "
+                        f"{report.speaker})")
+        elif not any(same_person(speaker, other) for other in report.everyone):
+            return f"gives words to {speaker}, whom the report it draws on does not name"
+    return None
+
