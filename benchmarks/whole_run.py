@@ -126,6 +126,8 @@ def main() -> None:
     parser.add_argument("--control-cache", type=Path, default=Path.home() / ".cache" / "storyline-bench" / "control",
                         help="where the control's model results are kept between runs")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="a folder to write each run's result to as JSON, to read the timelines and summaries")
     parser.add_argument("--layouts", nargs="+", choices=["plain", "repacked"], default=["plain", "repacked"],
                         help="weight layouts the floor is measured with (default both; the faster is the floor)")
     args = parser.parse_args()
@@ -149,6 +151,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             result, seconds = run(backend, articles, Pipeline().options.read_share, Path(folder) / "run")
             control = run(backend, articles, None, args.control_cache) if args.control else None
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            slug = name.split(",")[0]
+            (args.keep / f"{slug}.json").write_text(result.model_dump_json(indent=1))
+            if control is not None:
+                (args.keep / f"{slug}-control.json").write_text(control[0].model_dump_json(indent=1))
         source = result.meta.stats.source_tokens
         print(f"\n## {name}: {len(articles)} articles, {source} source tokens")
         layouts = "; ".join(f"{layout} layout {seconds:.1f} s" for layout, seconds in floors.items())
