@@ -3,7 +3,9 @@ articles, scored by ``storyline eval``'s measures against the journalists' gold 
 
 The articles are a topic's, published within its gold timelines' date range (all of them with
 ``--whole-topic``), in publication order (``--articles N`` takes the first N, ``--skip N`` leaves
-out the first N). Three systems see the same articles:
+out the first N; ``--sample N`` takes N spread evenly over the range, first and last included).
+Several topics (``--topics``) print a row each and the means. Three systems see the same
+articles:
 
 - **storyline** with a real model (default: the default model, Qwen2.5-Coder-1.5B-Instruct);
   every model result is cached (``--cache-dir``, default ``~/.cache/storyline-bench``), so a
@@ -23,6 +25,7 @@ Minutes are wall-clock minutes of this run on this machine (cached calls cost no
 hits are printed).
 
     python benchmarks/tls.py --topic H1N1_guardian --whole-topic
+    python benchmarks/tls.py --topics bpoil_bbc H1N1_bbc SyrianCrisis_bbc --sample 60   # rows and the mean
     python benchmarks/tls.py --topic bpoil_bbc --articles 60
     python benchmarks/tls.py --topic bpoil_bbc --skip 60 --model qwen2.5-coder-0.5b
 """
@@ -142,26 +145,29 @@ def model_seconds(stats) -> float:
     return sum(stage.seconds for stage in stats.stages.values())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--topic", default="H1N1_guardian")
-    parser.add_argument("--articles", type=int, help="the first N articles in the gold range (default: all)")
-    parser.add_argument("--skip", type=int, default=0, help="leave out the first N of them (to run the rest of a "
-                        "topic, say with another model, after --articles N)")
-    parser.add_argument("--whole-topic", action="store_true", help="all of the topic's articles, also those "
-                        "published outside the gold range")
-    parser.add_argument("--model", default=None, help="model spec (default: storyline's default model)")
-    parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "storyline-bench")
-    parser.add_argument("--out", type=Path, help="write storyline's JSON result here")
-    parser.add_argument("--baselines-only", action="store_true")
-    parser.add_argument("--result", type=Path, help="score this storyline JSON result (written by --out on "
-                        "the same articles) instead of running storyline")
-    args = parser.parse_args()
-    golds = read_timelines(TIMELINE17 / args.topic / "timelines.jsonl")
+def spread(articles: list[Article], count: int) -> list[Article]:
+    """``count`` articles spread evenly over ``articles`` (in publication order): the first, the
+    last and those evenly between, so a sample reaches the whole story, not its first weeks."""
+    if count >= len(articles):
+        return articles
+    if count == 1:
+        return articles[:1]
+    return [articles[round(i * (len(articles) - 1) / (count - 1))] for i in range(count)]
+
+
+def topic_articles(topic: str, args) -> tuple[list[Article], list[Timeline]]:
+    golds = read_timelines(TIMELINE17 / topic / "timelines.jsonl")
     first, last = min(min(g) for g in golds), max(max(g) for g in golds)
-    articles = sorted((a for a in timeline17(args.topic) if args.whole_topic or first <= a.published <= last),
+    articles = sorted((a for a in timeline17(topic) if args.whole_topic or first <= a.published <= last),
                       key=lambda a: (a.published, a.id))[args.skip: args.articles]
-    print(f"{args.topic}: {len(articles)} articles ({articles[0].published} to {articles[-1].published}); "
+    return (spread(articles, args.sample) if args.sample else articles), golds
+
+
+def topic_rows(topic: str, args) -> list[tuple[str, dict[str, float]]]:
+    """Each system's mean F1 figures on one topic, printed as a table."""
+    articles, golds = topic_articles(topic, args)
+    first, last = min(min(g) for g in golds), max(max(g) for g in golds)
+    print(f"\n{topic}: {len(articles)} articles ({articles[0].published} to {articles[-1].published}); "
           f"{len(golds)} gold timeline(s) of {', '.join(str(len(g)) for g in golds)} days")
     gold_days = max(len(g) for g in golds)
     rows: list[tuple[str, Timeline, dict | None, str]] = [
@@ -172,22 +178,54 @@ def main() -> None:
         result = Result.model_validate_json(args.result.read_text(encoding="utf-8"))
         note = f"{len(result.timeline)} events, read from {args.result}"
     elif not args.baselines_only:
-        result, seconds = storyline_run(args.model, articles, args.cache_dir, args.out)
+        out = args.out / f"{topic}.json" if args.out else None
+        result, seconds = storyline_run(args.model, articles, args.cache_dir, out)
         stats = result.meta.stats
         minutes = seconds / 60
         note = (f"{len(result.timeline)} events, {minutes:.1f} min, {len(articles) / max(minutes, 1e-9):.1f} "
                 f"articles/min; {stats.llm_calls} calls made in {model_seconds(stats):.0f} s of model time, "
                 f"{stats.cache_hits} answered from the cache")
     if args.result or not args.baselines_only:
-        rows.append((f"storyline, {result.meta.model}", from_result(result), day_weights(result), note))
+        rows.append(("storyline", from_result(result), day_weights(result), note))
         rows.append(("  the same, undated events on publication days", from_result(result, undated="published"),
                      day_weights(result, "published"), "storyline eval --undated published"))
-    print(f"\n{'':<48}{'days':>5}" + "".join(f"{name:>15}" for name in MEASURES))
+    print(f"{'':<48}{'days':>5}" + "".join(f"{name:>15}" for name in MEASURES))
+    figures_of = []
     for name, timeline, weights, note in rows:
         figures = mean_f1(evaluate(timeline, golds, weights=weights))
+        figures_of.append((name, figures))
         print(f"{name:<48}{len(timeline):>5}" + "".join(f"{figures[m]:>15.3f}" for m in MEASURES)
               + (f"   ({note})" if note else ""))
+    sys.stdout.flush()
+    return figures_of
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--topic", "--topics", dest="topics", nargs="+", default=["H1N1_guardian"])
+    parser.add_argument("--articles", type=int, help="the first N articles in the gold range (default: all)")
+    parser.add_argument("--sample", type=int, help="N articles spread evenly over the gold range (the first, the "
+                        "last and those evenly between) instead of the first N")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N of them (to run the rest of a "
+                        "topic, say with another model, after --articles N)")
+    parser.add_argument("--whole-topic", action="store_true", help="all of the topic's articles, also those "
+                        "published outside the gold range")
+    parser.add_argument("--model", default=None, help="model spec (default: storyline's default model)")
+    parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "storyline-bench")
+    parser.add_argument("--out", type=Path, help="a folder to write storyline's JSON result of each topic to")
+    parser.add_argument("--baselines-only", action="store_true")
+    parser.add_argument("--result", type=Path, help="score this storyline JSON result (written by --out on "
+                        "the same articles) instead of running storyline (one topic)")
+    args = parser.parse_args()
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    every = [topic_rows(topic, args) for topic in args.topics]
     print("\nmean F1 over the gold timelines; days = days on the predicted timeline before the protocol's limits")
+    if len(every) > 1:
+        print(f"\nmean over {len(every)} topics{'':<22}" + "".join(f"{m:>15}" for m in ("date F1", "AR-1")))
+        for row, (name, _) in enumerate(every[0]):
+            means = [sum(topic[row][1][m] for topic in every) / len(every) for m in ("date F1", "AR-1")]
+            print(f"{name:<48}" + "".join(f"{value:>15.3f}" for value in means))
 
 
 if __name__ == "__main__":

@@ -154,28 +154,34 @@ def section_headings(text: str, sentences: list[Sentence]) -> set[int]:
 
 # Reader comments under an article are readers' opinions, not reports, and their time stamps
 # are no dates of the story: the page's comment section is left out. It starts at the first line
-# that opens with a commenter's byline, in one of these forms (spaces allowed before punctuation,
+# that holds a commenter's byline, in one of the forms below (spaces allowed before punctuation,
 # as some corpora tokenize it). "Posted by ... at 10:48 AM" is not one: blogs sign their own posts
 # so. Hand-written: no library recognises comment sections in plain text, and the forms are few.
 _CLOCK = r"\d{1,2}[:.]\d{2}\s*(?:[aApP]\.?\s?[mM]\.?)?"
 _FULL_DATE = r"(?:\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}|[A-Za-z]{3,9}\.?\s+\d{1,2}\s*,?\s+\d{4})"
 COMMENT_BYLINES = (
-    # "At 10:14 am on 28 May 2010, pzero wrote:" (a full date: a report's "At 8:02 am on Tuesday,
-    # Trump wrote:" is not a comment's time stamp)
-    re.compile(rf"At\s+{_CLOCK}\s+on\s+{_FULL_DATE}\s*,\s*[^\n:]{{1,60}}?\s+wrote\s*:"),
+    # BBC: "At 10:14 am on 28 May 2010, pzero wrote:" opens a line (a full date: a report's "At
+    # 8:02 am on Tuesday, Trump wrote:" is not a comment's time stamp)
+    re.compile(rf"^At\s+{_CLOCK}\s+on\s+{_FULL_DATE}\s*,\s*[^\n:]{{1,60}}?\s+wrote\s*:"),
+    # Washington Post: "Posted by : eye95 | July 19 , 2010 9:25 AM | Report abuse", after the
+    # comment it signs, anywhere in a line
+    re.compile(rf"Posted by\s*:\s*[^\n|]{{1,60}}\|\s*{_FULL_DATE}\s+{_CLOCK}\s*\|\s*Report abuse"),
+    # Guardian blogs: "Posted by Ian MacDougall on April 3 , 2005 12:14 AM ." closing a comment
+    re.compile(rf"^Posted by\s+[^\n]{{1,60}}?\s+on\s+{_FULL_DATE}\s+{_CLOCK}\s*\.?\s*$"),
 )
 MIN_COMMENT_BYLINES = 2
 """A comment section has several comments: one byline alone ("At 8:02 am on Tuesday, Trump
-wrote: ...") may be a report quoting a post, and is read."""
+wrote: ...", a blog post's own "Posted by ... on ...") may be a report quoting a post or the
+post's signature, and is read."""
 
 
 def comment_section(text: str) -> int | None:
     """Where the reader comments begin (a character offset), if the text has a comment section:
-    at least ``MIN_COMMENT_BYLINES`` lines that open with a commenter's byline (``COMMENT_BYLINES``).
-    Everything from the first of them on is comments (a page's comments come after its article)."""
+    at least ``MIN_COMMENT_BYLINES`` commenters' bylines (``COMMENT_BYLINES``). Everything from
+    the line of the first of them on is comments (a page's comments come after its article)."""
     starts = [line.start() for line in _LINE.finditer(text)
-              if any(byline.match(line.group().lstrip()) for byline in COMMENT_BYLINES)]
-    return starts[0] if len(starts) >= MIN_COMMENT_BYLINES else None
+              for byline in COMMENT_BYLINES for _ in byline.finditer(line.group().strip())]
+    return min(starts) if len(starts) >= MIN_COMMENT_BYLINES else None
 
 
 def _without_long_runs(start: int, end: int, text: str, skipped: list[tuple[int, int]] | None):

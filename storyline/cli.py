@@ -262,13 +262,16 @@ def main() -> None:
               "(receives `result` and `result_json`); overrides --format. Templates ending in .html "
               "escape every value.")
 @click.option("--output", "-o", metavar="FILE", help="Write here instead of stdout.")
+@click.option("--top", type=click.IntRange(0), help="Key events: the lead event of each of this many "
+              "best-supported days (most articles report or publish on them), shown first in every format and "
+              "the ones the summary is written from; 0 for none.  [default: 10]")
 @click.option("--from-mentions", type=click.Path(dir_okay=False), help="Build the timeline from a "
               "mentions file written by `storyline extract` (no extraction calls).")
 @click.option("--dry-run", is_flag=True, help="Show the chunks and rendered prompts that would be "
               "sent, with token counts from the model's tokenizer (its vocabulary only is read; "
               "tiktoken estimates when no model file is at hand). Makes no model call.")
 @_friendly_errors
-def summarize(paths: tuple[str, ...], output_format: str, template: str | None, output: str | None,
+def summarize(paths: tuple[str, ...], output_format: str, template: str | None, output: str | None, top: int | None,
               from_mentions: str | None, dry_run: bool, show_stats: bool, **kwargs: Any) -> None:
     """Extract, merge and summarize the articles at PATH... (files, folders of .txt/.md, or - for
     stdin). Each article may carry metadata in YAML front matter or in a manifest.toml beside it."""
@@ -281,6 +284,8 @@ def summarize(paths: tuple[str, ...], output_format: str, template: str | None, 
         raise click.UsageError("give PATHs or --from-mentions, not both.")
     _check_output(output)
     pipeline = _pipeline(**kwargs)
+    if top is not None:
+        pipeline.options.top = top
     try:
         pipeline.check_templates()
         from .templating import output_template

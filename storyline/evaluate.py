@@ -18,19 +18,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from .errors import InputError
+from .ranking import UndatedChoice, day_of, day_order, day_support, ranked_days
 
 Timeline = dict[dt.date, list[str]]
 """A timeline: each day and the sentences that summarize it."""
 
 TextChoice = Literal["quotes", "titles", "both"]
-UndatedChoice = Literal["leave", "published"]
 
 
 @dataclass(frozen=True)
@@ -107,72 +106,29 @@ def _timelines_in(content: str, path: Path) -> list[Timeline]:
     return timelines
 
 
-def _day_of(span, undated: UndatedChoice) -> dt.date | None:
-    """The day an event stands on: its own, if it is placed on one; with ``undated="published"``,
-    an event placed only on a side of its article's publication date (no time expression: "before
-    17 Mar") stands on that date, as timeline summarization systems date such sentences."""
-    if span.start is not None and span.start == span.end and span.qualifier is None:
-        return span.start
-    if undated == "published" and span.vague and span.expression is None:
-        return span.end if span.qualifier == "before" else span.start if span.qualifier == "after" else None
-    return None
-
-
 def from_result(result, text: TextChoice = "quotes", undated: UndatedChoice = "leave") -> Timeline:
     """A storyline result as a timeline: each event placed on a single day stands on that day
     by its first quote, its title, or both; events of a longer or vaguer span are left out (a
     timeline's entries are days), unless ``undated`` says where those with no time expression
-    stand (see ``_day_of``). Each day's events are in ``_day_order``."""
+    stand (see ``ranking.day_of``). Each day's events are in ``ranking.day_order``."""
     on_day: dict[dt.date, list] = {}
     for event in result.timeline:
-        day = _day_of(event.date, undated)
+        day = day_of(event.date, undated)
         if day is not None:
             on_day.setdefault(day, []).append(event)
     timeline: Timeline = {}
     for day in sorted(on_day):
-        for event in _day_order(on_day[day]):
+        for event in day_order(on_day[day]):
             quote = [event.mentions[0].quote] if event.mentions else []
             timeline.setdefault(day, []).extend(
                 {"titles": [event.title], "quotes": quote, "both": [event.title, *quote]}[text])
     return timeline
 
 
-def _day_order(events: list) -> list:
-    """The most-reported events first; among those reported equally, the one whose reports share
-    most words with the day's other events first: the day's main news rather than a detail one
-    article dates to it (DATEWISE likewise takes the sentence nearest its day's centroid).
-
-    Closeness is the cosine of word counts (``content_keys``); the order among events equally
-    close is the timeline's."""
-    from .grounding import content_keys
-
-    words = [Counter(k for mention in event.mentions for k in content_keys(mention.quote)) for event in events]
-    everything = sum(words, Counter())
-
-    def closeness(i: int) -> float:
-        others = everything - words[i]
-        shared = sum(count * others[key] for key, count in words[i].items())
-        norms = math.sqrt(sum(c * c for c in words[i].values()) * sum(c * c for c in others.values()))
-        return shared / norms if norms else 0.0
-
-    order = sorted(range(len(events)), key=lambda i: (-events[i].sources, -closeness(i)))
-    return [events[i] for i in order]
-
-
 def day_weights(result, undated: UndatedChoice = "leave") -> dict[dt.date, int]:
-    """How many articles report something on each day of a result's timeline (as ``from_result``
-    places events) or are published on it: the days many articles report or publish on are the
-    story's main days, as DATEWISE ranks dates by how many articles mention them or are
-    published on them. A day of many events from one long article is not."""
-    reporting: dict[dt.date, set[str]] = {}
-    for event in result.timeline:
-        day = _day_of(event.date, undated)
-        if day is not None:
-            reporting.setdefault(day, set()).update(m.article for m in event.mentions)
-    for article in result.articles:
-        if article.published in reporting:
-            reporting[article.published].add(article.id)
-    return {day: len(articles) for day, articles in reporting.items()}
+    """How many articles report something on each day of a result's timeline or are published
+    on it (``ranking.day_support``, the rule the product's key events follow)."""
+    return day_support(result.timeline, result.articles, undated)
 
 
 def limit_to(predicted: Timeline, gold: Timeline, weights: dict[dt.date, int] | None = None) -> Timeline:
@@ -186,7 +142,8 @@ def limit_to(predicted: Timeline, gold: Timeline, weights: dict[dt.date, int] | 
     per_day = max(1, round(sum(map(len, gold.values())) / len(gold)))
     inside = {day: texts for day, texts in predicted.items() if first <= day <= last}
     weight = weights or {}
-    kept = sorted(inside, key=lambda day: (-weight.get(day, 0), -len(inside[day]), day))[: len(gold)]
+    kept = ranked_days({day: weight.get(day, 0) for day in inside}, {day: len(texts) for day, texts in inside.items()})
+    kept = kept[: len(gold)]
     return {day: inside[day][:per_day] for day in sorted(kept)}
 
 

@@ -25,7 +25,7 @@ from .backends import GenerationRequest, Vocabulary
 from .calls import ModelCalls
 from .chunk import split_chunk
 from .errors import ExtractionRetryError, InputError, PromptTooLongError, TruncatedOutputError
-from .models import TITLE_CHARS, Article, Chunk, Mention
+from .models import TITLE_CHARS, Article, Chunk, Mention, Stats
 from .templating import PromptSet
 
 if TYPE_CHECKING:
@@ -324,7 +324,7 @@ def _extract_call(calls: ModelCalls, planner: Planner, call: PlannedCall) -> tup
 
 
 def _unread_mentions(article_reading: ArticleReading, readings: list[ArticleReading],
-                     found: dict[str, list[Mention]], stats) -> list[Mention]:
+                     found: dict[str, list[Mention]], stats: Stats) -> list[Mention]:
     """The mentions among the sentences the model did not read: those that place something on
     the calendar, and the repeats of a sentence it read that became a mention, with that
     mention's title."""

@@ -313,6 +313,13 @@ def load_articles(
     return _unique_ids(drop_duplicates(articles, skipped))
 
 
+def undated(articles: list[Article]) -> list[str]:
+    """A warning for each article without a publication date: its relative dates cannot be placed."""
+    return [f"{article.id} has no publication date, so its relative dates (\"on Tuesday\") cannot be placed; "
+            "give one with --published YYYY-MM-DD or in its metadata." for article in articles
+            if article.published is None]
+
+
 def _unique_ids(articles: list[Article]) -> list[Article]:
     seen: dict[str, int] = {}
     unique = []

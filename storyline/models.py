@@ -166,6 +166,12 @@ class Event(BaseModel):
     mentions: list[Mention]
     sources: int = 0
     conflicts: list[Conflict] = Field(default_factory=list)
+    day_articles: int = Field(0, description="articles that report something on the day this event stands on or "
+                              "were published on it (0 if it stands on no single day): how much the story "
+                              "turns on its day")
+    rank: int | None = Field(None, description="its place among the story's key events (1: the lead event of the "
+                             "best-supported day), or None if it is not one")
+    background: bool = Field(False, description="it ended a year or more before the story's first article")
 
 
 class StageStats(BaseModel):
@@ -246,6 +252,17 @@ class Result(BaseModel):
     def article(self, article_id: str) -> ArticleInfo | None:
         """The article with this id, if the result lists it."""
         return next((a for a in self.articles if a.id == article_id), None)
+
+    def key_events(self) -> list[Event]:
+        """The key events (``ranking``), in timeline order."""
+        return [event for event in self.timeline if event.rank is not None]
+
+    def other_events(self) -> list[Event]:
+        """The story's events that are neither key events nor background, in timeline order."""
+        return [event for event in self.timeline if event.rank is None and not event.background]
+
+    def background_events(self) -> list[Event]:
+        return [event for event in self.timeline if event.background]
 
     def credit(self, article_id: str) -> str:
         """What to call an article when crediting a quote: its outlet, else its title, else its id."""

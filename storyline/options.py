@@ -11,6 +11,7 @@ from typing import Any
 from tenacity import Retrying
 
 from .calls import CallSettings
+from .ranking import KEY_EVENTS
 from .reading import READ_SHARE
 
 
@@ -37,6 +38,8 @@ class Options:
     together, the requests a server is sent at once)."""
     read_share: float | None = READ_SHARE
     """The share of a large story's text the model reads (``reading``); None: every sentence."""
+    top: int = KEY_EVENTS
+    """Key events: the lead events of this many best-supported days (``ranking``), shown first."""
     adjudicate: bool = False
     progress: bool = False
 

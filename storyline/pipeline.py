@@ -25,10 +25,11 @@ from .cache import CallCache, default_cache_dir
 from .calllog import CallLog
 from .calls import ModelCalls, RunState
 from .extract import PlannedCall, Planner
-from .ingest import load_articles
+from .ingest import load_articles, undated
 from .mentions import read_mentions, write_mentions
 from .models import Article, ArticleInfo, Event, Mention, Meta, Result, Stats
 from .options import Options
+from .ranking import rank_events
 from .summary import write_summary
 from .templating import PromptSet
 
@@ -95,10 +96,8 @@ class Pipeline:
         finally:
             for problem in problems:
                 self.calls.warn(problem)
-        for article in articles:
-            if article.published is None:
-                self.calls.warn(f"{article.id} has no publication date, so its relative dates (\"on Tuesday\") "
-                          "cannot be placed; give one with --published YYYY-MM-DD or in its metadata.")
+        for warning in undated(articles):
+            self.calls.warn(warning)
         return articles
 
     def planner(self, vocabulary: Vocabulary | None = None) -> Planner:
@@ -171,6 +170,7 @@ class Pipeline:
 
     def _timeline(self, articles: list[Article] | list[ArticleInfo], mentions: list[Mention]) -> Result:
         events = self.name_events(self.merge(mentions, articles))
+        rank_events(events, articles, self.options.top)  # type: ignore[arg-type]
         log.info("%d mentions merged into %d events; summarizing ...", len(mentions), len(events))
         return self.result(articles, events, self.summarize(events, articles))  # type: ignore[arg-type]
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 
 from .attribution import Report, drawn_on, refusal, speaker_of
+from .backends import GenerationRequest
 from .calls import ModelCalls
 from .dates import format_span
 from .dates.finder import find_expressions
@@ -19,8 +20,9 @@ from .dates.tense import locate
 from .errors import ExtractionRetryError, PromptTooLongError, TruncatedOutputError
 from .extract import article_view
 from .grounding import content_keys
-from .models import DateSpan, Event, Mention, Precision
+from .models import DateSpan, Event, Mention, Precision, Stats
 from .progress import token_bar
+from .ranking import background
 
 log = logging.getLogger(__name__)
 
@@ -254,30 +256,18 @@ def on_the_calendar(mention: Mention) -> str:
     return quote[:start] + words + quote[end:]
 
 
-BACKGROUND_DAYS = 365
-"""An event that ended this long before the first article was published is the story's
-background: the 1976 swine flu outbreak, recalled by six of 76 H1N1 articles, led the 1.5B
-model's summary of the 2009 pandemic. Background goes into the summary only if the story's own
-events leave room."""
-
-
-def background(event: Event, story_start: dt.date | None) -> bool:
-    """Whether an event ended ``BACKGROUND_DAYS`` or more before the story's first article."""
-    return (story_start is not None and event.date.end is not None
-            and event.date.end < story_start - dt.timedelta(days=BACKGROUND_DAYS))
-
-
 def select_events(events: list[Event], fits: Callable[[list[Event]], bool],
                   limit: int = SUMMARY_EVENTS, *, story_start: dt.date | None = None) -> tuple[list[Event], int]:
-    """The most-reported events (at most ``limit``) that fit the prompt budget, kept in timeline
-    order; events placed on the calendar go before undated ones of as many sources, and events
-    of the story's time before its background (``BACKGROUND_DAYS`` before ``story_start``, the
-    first article's publication date).
+    """The key events (``ranking``: by rank), then the most-reported others (at most ``limit``)
+    that fit the prompt budget, kept in timeline order; events placed on the calendar go before
+    undated ones of as many sources, and events of the story's time before its background
+    (``ranking.background``).
 
     ``fits(selection)`` says whether a selection's prompt fits; events are dropped least-reported
     first (binary search over how many to keep).
     """
-    ranked = sorted(range(len(events)), key=lambda i: (background(events[i], story_start), -events[i].sources,
+    ranked = sorted(range(len(events)), key=lambda i: (background(events[i], story_start), events[i].rank is None,
+                                                     events[i].rank or 0, -events[i].sources,
                                                      events[i].date.vague, i))
     low, high = 0, min(len(events), limit)
     while low < high:
@@ -326,7 +316,7 @@ def write_summary(calls: ModelCalls, events: list[Event], articles: list) -> str
     return " ".join(kept)
 
 
-def _reply(calls: ModelCalls, request, reports: list[Report]) -> list[str]:
+def _reply(calls: ModelCalls, request: GenerationRequest, reports: list[Report]) -> list[str]:
     """The model's sentences: checked against ``reports`` and asked for once more with the
     reasons; a reply that still fails the check gives its sentences for ``settled`` to judge one
     by one, as a reply cut off gives those it finished."""
@@ -364,7 +354,7 @@ def _reply(calls: ModelCalls, request, reports: list[Report]) -> list[str]:
 _SAYS_HOW_MANY = re.compile(r"\b(?:sources?|reports?|reported|according to|outlets?|articles?)\b", re.IGNORECASE)
 
 
-def settled(sentences: list[str], shown: list[dict], background_events: list[bool], stats) -> list[str]:
+def settled(sentences: list[str], shown: list[dict], background_events: list[bool], stats: Stats) -> list[str]:
     """The summary's sentences, held to form by code. A sentence that still fails the
     attribution check (``attribution.refusal``) is never kept: it is replaced by its event's
     report, attributed by code (``reported_sentence``), or dropped when its event has one

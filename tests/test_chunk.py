@@ -141,7 +141,26 @@ def test_a_pages_reader_comments_are_left_out_and_said_so(llama_backend):
     assert "At 10:14 am on 28 May 2010 , pzero wrote" in problems[0]
 
 
+@pytest.mark.parametrize(("text", "article_lines"), [
+    # Washington Post: each comment signed after its text, within its line
+    ("BP agreed to a $20bn fund on Wednesday.\nThe fund will be run independently.\n"
+     "Good news at last Posted by : eye95 | July 19 , 2010 9:25 AM | Report abuse Now plain and simple.\n"
+     "Nothing will change Posted by : rallyart2012 | April 30 , 2010 12:27 PM | Report abuse\n", 2),
+    # Guardian blogs: "Posted by NAME on DATE TIME ." closing each comment
+    ("Was I wrong about Iraq?\nThe war began on 20 March 2003.\nPosted by David T on April 2 , 2005 11:01 PM .\n"
+     "A New Labor sell out .\nPosted by Hanf on April 2 , 2005 11:42 PM .\n", 2),
+])
+def test_comment_sections_of_other_layouts_are_left_out(llama_backend, text, article_lines):
+    article = Article(id="page", text=text)
+    problems: list[str] = []
+    (chunks,) = chunk_articles([article], llama_backend.tokenizer, 200, problems=problems)
+    assert [article.text[s.start:s.end] for c in chunks for s in c.sentences] == text.split("\n")[:article_lines]
+    assert len(problems) == 1 and "reader comments" in problems[0]
+
+
 @pytest.mark.parametrize("text", [
+    # a blog post signs itself once
+    "The war began on 20 March 2003.\nPosted by David T on April 2 , 2005 11:01 PM .",
     # one byline may be a report quoting a post
     "Trump spoke on Monday.\nAt 8:02 am on 18 March 2025, Trump wrote: I will call Putin.\nThe call followed.",
     # a report's times of day on a weekday are no comment time stamps
