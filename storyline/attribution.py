@@ -11,11 +11,15 @@ no light library reads attribution.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from . import dates
+from .dates.finder import find_expressions
 from .grounding import bare_name, content_keys, names_in
+from .models import DateSpan
 
 SPEECH_VERBS = (
     "said says told tells added adds stressed stresses stated states warned warns wrote writes explained "
@@ -109,6 +113,7 @@ class Report:
     source: str | None = None
     names: list[str] = field(default_factory=list)
     title: str = ""
+    span: DateSpan | None = None
 
     @property
     def everyone(self) -> list[str]:
@@ -127,8 +132,8 @@ def drawn_on(sentence: str, reports: Sequence[Report]) -> int | None:
 
 def refusal(sentence: str, reports: Sequence[Report]) -> str | None:
     """Why a summary sentence cannot stand beside the ``reports`` it was written from, or None:
-    a quotation no report contains, a statement given to someone other than its report's
-    speaker, or a name no report gives."""
+    a quotation no report contains, a name no report gives, a date its report cannot be of
+    (``stated_date``), or a statement given to someone other than its report's speaker."""
     shown = " ".join(normalised(r.quote) for r in reports)
     for match in _QUOTED.finditer(sentence):
         words = normalised(match.group(1) or match.group(2))
@@ -136,13 +141,16 @@ def refusal(sentence: str, reports: Sequence[Report]) -> str | None:
             return f"puts in quotation marks words no report contains (“{(match.group(1) or match.group(2))}”)"
     everyone = [name for report in reports for name in report.everyone]
     context = " ".join(r.quote for r in reports)
-    for name in names_in(sentence, article=f"{context} {sentence}", limit=99):
+    for name in names_in(without_dates(sentence), article=f"{context} {sentence}", limit=99):
         if not any(same_person(name, other) or name.casefold() in other.casefold() for other in everyone):
             return f"names {name}, whom none of the events shown names"
     index = drawn_on(sentence, reports)
     if index is None:
         return None
     report = reports[index]
+    if (stated := stated_date(sentence, report)) is not None:
+        return (f"dates it {dates.format_span(stated)}, but the report it draws on is of "
+                f"{dates.format_span(report.span)}")  # type: ignore[arg-type]
     for speaker in speakers(sentence):
         if report.speaker is not None:
             if not same_person(speaker, report.speaker):
@@ -152,3 +160,35 @@ def refusal(sentence: str, reports: Sequence[Report]) -> str | None:
             return f"gives words to {speaker}, whom the report it draws on does not name"
     return None
 
+
+def stated_date(sentence: str, report: Report) -> DateSpan | None:
+    """A calendar date the sentence writes ("On March 15, 2025", "in Feb 2025") when none it
+    writes can be the time of the event it draws on (``report.span``), or None. Given four
+    events, the 1.5B model wrote the most-reported one's report three times, under the dates of
+    the other three. A date the report itself writes ("the war, which began in 2022") is not the
+    event's time, and not held against it."""
+    span = report.span
+    if span is None or not span.is_known or span.vague:
+        return None
+    closed = written_dates(sentence, span.start or span.end)
+    if any(date.overlaps(span) for date in closed):
+        return None
+    quoted = normalised(report.quote)
+    return next((date for date in closed if normalised(date.expression or "") not in quoted), None)
+
+
+def written_dates(sentence: str, reference: dt.date | None) -> list[DateSpan]:
+    """The calendar dates a sentence writes with a number ("On March 15, 2025", "in Feb 2025"),
+    read from ``reference`` where they leave out the year. Expressions without one are left
+    out: a weekday or "last week" in a summary counts from a day its reader is not told."""
+    found = [dates.resolve(expression.text, reference, sentence) for expression in find_expressions(sentence)
+             if any(character.isdigit() for character in expression.text)]
+    return [date for date in found if date.is_known and not date.vague and date.qualifier is None]
+
+
+def without_dates(sentence: str) -> str:
+    """The sentence with its time expressions blanked: "18 Mar 2025", the form the summary's
+    lines give dates in, names no one called Mar."""
+    for found in reversed(find_expressions(sentence)):
+        sentence = sentence[:found.start] + " " * (found.end - found.start) + sentence[found.end:]
+    return sentence

@@ -7,11 +7,12 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from enum import IntEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 
-from .attribution import Report, drawn_on, refusal, speaker_of
+from .attribution import Report, drawn_on, refusal, speaker_of, written_dates
 from .backends import GenerationRequest
 from .calls import ModelCalls
 from .dates import format_span
@@ -188,11 +189,16 @@ def central(event: Event) -> Mention:
 
 def event_view(event: Event, outlets: dict[str, str] | None = None) -> dict:
     """What the summary prompt sees of an event: its central report (``central``) with calendar
-    dates (``on_the_calendar``), who speaks in it (the speaker the sentence names, else the
-    outlet that wrote it, from ``outlets``: article id to source) and the names the code found."""
+    dates (``on_the_calendar``), who speaks in it (the speaker the sentence names), the outlet
+    that wrote it (from ``outlets``: article id to source; None for an article that names none)
+    and the names the code found.
+
+    An article without a source is not credited by its title here, as the timeline credits it:
+    shown "reported by Former U.S. President Donald Trump and Russian President Vladimir Putin…"
+    (a seed article's opening words), the 1.5B model gave that report's words to Putin."""
     mention = central(event) if event.mentions else None
     speaker = speaker_of(mention.quote) if mention else None
-    outlet = (outlets or {}).get(mention.article, mention.article) if mention else None
+    outlet = (outlets or {}).get(mention.article) if mention else None
     return {
         "date": format_span(event.date),
         "title": event.title,
@@ -207,10 +213,10 @@ def event_view(event: Event, outlets: dict[str, str] | None = None) -> dict:
     }
 
 
-def report_of(view: dict) -> Report:
-    """An event's view as the attribution check reads it."""
+def report_of(event: Event, view: dict) -> Report:
+    """An event, as the prompt showed it (``event_view``), as the attribution check reads it."""
     return Report(quote=view["verbatim"], speaker=view["speaker"], source=view["outlet"], names=view["actors"],
-                  title=view["title"])
+                  title=view["title"], span=event.date)
 
 
 _ON_A_DAY = (Precision.day, Precision.range)
@@ -295,7 +301,7 @@ def write_summary(calls: ModelCalls, events: list[Event], articles: list) -> str
         return ""
     backend = calls.backend
     views = [article_view(a) for a in articles]
-    outlets = {a.id: a.source or a.title or a.id for a in articles}
+    outlets = {a.id: a.source for a in articles if a.source}
 
     def messages_for(selection: list[Event]) -> tuple[tuple[str, str], ...]:
         return calls.prompts.messages("summarize", events=[event_view(e, outlets) for e in selection],
@@ -310,10 +316,12 @@ def write_summary(calls: ModelCalls, events: list[Event], articles: list) -> str
         calls.warn(f"The summary saw the {len(selection)} most-reported events; "
                    f"{omitted} did not fit the model's context window.")
     shown = [event_view(e, outlets) for e in selection]
+    reports = [report_of(event, view) for event, view in zip(selection, shown, strict=True)]
     sentences = _reply(calls, calls.request(messages_for(selection), summary_schema(len(selection)),
-                                            SUMMARY_MAX_TOKENS), [report_of(v) for v in shown])
-    kept = settled(sentences, shown, [background(e, story_start) for e in selection], calls.stats)
-    return " ".join(kept)
+                                            SUMMARY_MAX_TOKENS), reports)
+    standing = [Standing.background if background(e, story_start) else Standing.key if e.rank else Standing.other
+                for e in selection]
+    return " ".join(settled(sentences, shown, reports, standing, calls.stats))
 
 
 def _reply(calls: ModelCalls, request: GenerationRequest, reports: list[Report]) -> list[str]:
@@ -354,30 +362,51 @@ def _reply(calls: ModelCalls, request: GenerationRequest, reports: list[Report])
 _SAYS_HOW_MANY = re.compile(r"\b(?:sources?|reports?|reported|according to|outlets?|articles?)\b", re.IGNORECASE)
 
 
-def settled(sentences: list[str], shown: list[dict], background_events: list[bool], stats: Stats) -> list[str]:
+class Standing(IntEnum):
+    """Where an event's sentence may stand in the summary: a key event's may lead, another's
+    follows one, the story's background goes last."""
+
+    key = 0
+    other = 1
+    background = 2
+
+
+def settled(sentences: list[str], shown: list[dict], reports: list[Report], standing: list[Standing],
+            stats: Stats) -> list[str]:
     """The summary's sentences, held to form by code. A sentence that still fails the
-    attribution check (``attribution.refusal``) is never kept: it is replaced by its event's
-    report, attributed by code (``reported_sentence``), or dropped when its event has one
-    already or it draws on none. Each sentence that draws on an event says its date and how
-    many sources report it (added where the model did not, ``with_form``). Sentences about the
-    story's background go after the others: they do not lead it."""
-    reports = [report_of(view) for view in shown]
-    kept: list[tuple[bool, str]] = []
-    used: set[int] = set()
-    for sentence in sentences:
-        index = drawn_on(sentence, reports)
-        if refusal(sentence, reports):
-            if index is None or index in used:
+    attribution check (``attribution.refusal``) is never kept: it is replaced by the report of
+    the event it draws on (``reported_sentence``, attributed by code) or, failing that, of the
+    event whose date it gives, where no kept sentence tells that event; else it is dropped. Each
+    sentence that draws on an event says its date and how many sources report it (added where
+    the model did not, ``with_form``). The lead tells a key event (the first that does moves to
+    the front); sentences about the story's background go last."""
+    drawn = [drawn_on(sentence, reports) for sentence in sentences]
+    refused = [refusal(sentence, reports) is not None for sentence in sentences]
+    told = {index for index, bad in zip(drawn, refused, strict=True) if index is not None and not bad}
+    kept: list[tuple[Standing, str]] = []
+    for sentence, index, bad in zip(sentences, drawn, refused, strict=True):
+        if bad:
+            index = next((i for i in (index, *dated_on(sentence, reports)) if i is not None and i not in told), None)
+            if index is None:
                 stats.summary_dropped += 1
                 continue
             stats.summary_replaced += 1
+            told.add(index)
             sentence = reported_sentence(shown[index])
         elif index is not None:
             sentence = with_form(sentence, shown[index])
-        if index is not None:
-            used.add(index)
-        kept.append((index is not None and background_events[index], sentence))
-    return [sentence for _, sentence in sorted(kept, key=lambda item: item[0])]
+        kept.append((standing[index] if index is not None else Standing.other, sentence))
+    if lead := next((n for n, (place, _) in enumerate(kept) if place == Standing.key), 0):
+        kept.insert(0, kept.pop(lead))
+    return [sentence for _, sentence in sorted(kept, key=lambda item: item[0] == Standing.background)]
+
+
+def dated_on(sentence: str, reports: list[Report]) -> list[int]:
+    """The events whose day is a date the sentence writes (with a number): where the model told
+    one event under another's date, the one it meant to tell."""
+    return [i for i, report in enumerate(reports)
+            if report.span is not None and report.span.start is not None and report.span.start == report.span.end
+            and any(date.start == date.end == report.span.start for date in written_dates(sentence, report.span.start))]
 
 
 def _sources(count: int) -> str:
@@ -400,5 +429,7 @@ def with_form(sentence: str, view: dict) -> str:
 
 
 def reported_sentence(view: dict) -> str:
-    """An event told in its report's own words, attributed by code to the outlet that wrote it."""
-    return f"{view['outlet']} reported ({view['date']}; {_sources(view['sources'])}): “{view['verbatim']}”"
+    """An event told in its report's own words, attributed by code to the outlet that wrote it
+    ("Reported" where the article names none)."""
+    who = f"{view['outlet']} reported" if view["outlet"] else "Reported"
+    return f"{who} ({view['date']}; {_sources(view['sources'])}): “{view['verbatim']}”"

@@ -3,11 +3,15 @@ reports they were written from. Every case is written by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from pydantic import ValidationError
 
 from storyline.attribution import Report, refusal, speaker_of, speakers
-from storyline.summary import SummaryOutput
+from storyline.dates import format_span
+from storyline.models import DateSpan, Precision, Stats
+from storyline.summary import Standing, SummaryOutput, settled
 
 APOLOGY = Report(quote="BP chief executive Tony Hayward apologised for the spill on Sunday, saying “I'm sorry”.",
                  speaker="Tony Hayward", source="BBC", names=["Tony Hayward", "BP"])
@@ -104,9 +108,57 @@ def test_a_summary_sentence_still_misattributed_after_one_more_ask_is_replaced_b
     result = summarize([apology, pledge], backend=ScriptedBackend(responder=respond), cache_dir=tmp_path)
     assert len(summaries) == 2  # asked once more, with the reason
     assert "gives Tony Hayward's words to Obama" in summaries[1].messages[-1][1]
-    assert "speaker: Tony Hayward, reported by BBC" in summaries[0].messages[1][1]
+    assert "speaker: Tony Hayward; reported by BBC" in summaries[0].messages[1][1]
     assert result.summary == (
         "BBC reported (30 May 2010; 1 source): “BP chief executive Tony Hayward apologised for the spill on Sunday.” "
         "Barack Obama said on Monday the government would commit every resource to the Gulf coast (1 source).")
     stats = result.meta.stats
     assert (stats.summary_refused, stats.summary_asked_again, stats.summary_replaced) == (2, 1, 1)
+
+
+def _day(day: int) -> DateSpan:
+    return DateSpan(start=dt.date(2025, 3, day), end=dt.date(2025, 3, day), precision=Precision.day)
+
+
+STALLING = Report(quote="On Saturday, he accused the Kremlin of stalling.", names=["Kremlin"], span=_day(15))
+OPTIMISM = Report(quote="U.S. officials expressed optimism on Sunday about a ceasefire.", names=["U.S."], span=_day(16))
+PHONE = Report(quote="Donald Trump announced plans to speak with Vladimir Putin on Tuesday about the war, which "
+                     "began in 2022.", names=["Donald Trump", "Vladimir Putin"], span=_day(18))
+DAYS = [STALLING, OPTIMISM, PHONE]
+
+
+def test_a_sentence_under_another_events_date_is_refused():
+    """The 1.5B model told the seeds' most-reported event (the Tuesday call) under the dates of
+    the two events before it: each such sentence is refused, naming both dates."""
+    wrong = "On March 15, 2025, Donald Trump announced plans to speak with Vladimir Putin."
+    assert refusal(wrong, DAYS) == "dates it 15 Mar 2025, but the report it draws on is of 18 Mar 2025"
+    assert refusal("On 18 Mar 2025, Donald Trump announced plans to speak with Vladimir Putin.", DAYS) is None
+    assert refusal("Donald Trump announced plans to speak with Putin about the war, which began in 2022.", DAYS) is None
+    assert refusal("On Tuesday Donald Trump announced plans to speak with Vladimir Putin.", DAYS) is None
+
+
+def _view(report: Report, outlet: str | None = None) -> dict:
+    return {"date": format_span(report.span), "sources": 1, "outlet": outlet, "verbatim": report.quote}
+
+
+def test_sentences_under_wrong_dates_give_way_to_the_reports_of_those_dates():
+    """Three sentences tell the call, two under the other events' dates: those two become the
+    reports of the events of their dates, the call is told once, by the model's sentence; the
+    key event leads, before a sentence about an event that is not one."""
+    sentences = ["On March 15, 2025, Donald Trump announced plans to speak with Vladimir Putin.",
+                 "On March 16, 2025, Donald Trump announced plans to speak with Vladimir Putin.",
+                 "On March 18, 2025, Donald Trump announced plans to speak with Vladimir Putin (1 source)."]
+    stats = Stats()
+    kept = settled(sentences, [_view(STALLING), _view(OPTIMISM, "Reuters"), _view(PHONE)], DAYS,
+                   [Standing.other, Standing.other, Standing.key], stats)
+    assert kept == [sentences[2],
+                    "Reported (15 Mar 2025; 1 source): “On Saturday, he accused the Kremlin of stalling.”",
+                    "Reuters reported (16 Mar 2025; 1 source): “U.S. officials expressed optimism on Sunday about a "
+                    "ceasefire.”"]
+    assert (stats.summary_replaced, stats.summary_dropped) == (2, 0)
+    stats = Stats()
+    twice = settled([sentences[0], sentences[0], sentences[2]], [_view(r) for r in DAYS], DAYS,
+                    [Standing.key] * 3, stats)
+    assert twice == ["Reported (15 Mar 2025; 1 source): “On Saturday, he accused the Kremlin of stalling.”",
+                     sentences[2]]
+    assert (stats.summary_replaced, stats.summary_dropped) == (1, 1)

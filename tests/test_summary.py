@@ -91,6 +91,9 @@ def test_the_summary_is_asked_for_a_sentence_for_each_event_it_is_shown(tmp_path
     assert request.json_schema["properties"]["sentences"]["minItems"] == 5
     # the lines show reports, not "Title (happened; 2 sources)" for the model to copy
     assert "happened;" not in request.messages[1][1]
+    # a report is credited to its outlet (seeds/manifest.toml names one), never to an article's
+    # title: "reported by Former U.S. President Donald Trump and … Putin…" led the model to Putin
+    assert set(re.findall(r"reported by ([^;:]+)", request.messages[1][1])) <= {"Reuters (rewritten)"}
 
 
 @pytest.mark.parametrize(("quote", "expression", "shown"), [
