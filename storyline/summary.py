@@ -415,7 +415,9 @@ def _sources(count: int) -> str:
 
 def with_form(sentence: str, view: dict) -> str:
     """The sentence with its event's date and count of sources, each added in brackets before
-    its last stop where the sentence does not say it ("… by phone (18 Mar 2025; 5 sources).")."""
+    its last stop and closing quotation mark where the sentence does not say it ("… by phone
+    (18 Mar 2025; 5 sources).") and after a bracket it closes: put inside it, "(0030 GMT 2 June
+    (14 sources))" read as the bracket's own words."""
     missing = []
     if not find_expressions(sentence):
         missing.append(view["date"])
@@ -424,7 +426,7 @@ def with_form(sentence: str, view: dict) -> str:
     if not missing:
         return sentence
     body = sentence.rstrip()
-    end = len(body.rstrip(".!?…”’)\"]"))
+    end = len(body.rstrip(".!?…”’\"'"))
     return f"{body[:end]} ({'; '.join(missing)}){body[end:]}"
 
 

@@ -185,3 +185,18 @@ def test_the_story_s_own_events_go_before_its_background():
     recent = event("Talks last May", dt.date(2008, 5, 1), dt.date(2008, 5, 1), 6)
     assert select_events([recent, alert], lambda selection: True, limit=1,
                          story_start=dt.date(2009, 4, 2))[0] == [recent]
+
+
+@pytest.mark.parametrize(("sentence", "formed"), [
+    ("Trump will speak with Putin by phone.", "Trump will speak with Putin by phone (18 Mar 2025; 5 sources)."),
+    ("Trump said “we have a good chance.”", "Trump said “we have a good chance (18 Mar 2025; 5 sources).”"),
+    # a bracket the sentence closes stays whole: the form goes after it
+    ("The cut was completed at 1930 CDT (0030 GMT).",
+     "The cut was completed at 1930 CDT (0030 GMT) (18 Mar 2025; 5 sources)."),
+    ("On 18 Mar 2025 Trump spoke with Putin, five sources reported.", "On 18 Mar 2025 Trump spoke with Putin, five "
+                                                                       "sources reported."),
+])
+def test_a_sentence_says_its_date_and_sources_after_what_it_says(sentence, formed):
+    from storyline.summary import with_form
+
+    assert with_form(sentence, {"date": "18 Mar 2025", "sources": 5}) == formed
