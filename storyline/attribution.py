@@ -132,8 +132,9 @@ def drawn_on(sentence: str, reports: Sequence[Report]) -> int | None:
 
 def refusal(sentence: str, reports: Sequence[Report]) -> str | None:
     """Why a summary sentence cannot stand beside the ``reports`` it was written from, or None:
-    a quotation no report contains, a name no report gives, a date its report cannot be of
-    (``stated_date``), or a statement given to someone other than its report's speaker."""
+    a quotation no report contains, a name no report gives, the days of several events
+    (``days_told``), a date its report cannot be of (``stated_date``), or a statement given to
+    someone other than its report's speaker."""
     shown = " ".join(normalised(r.quote) for r in reports)
     for match in _QUOTED.finditer(sentence):
         words = normalised(match.group(1) or match.group(2))
@@ -144,6 +145,10 @@ def refusal(sentence: str, reports: Sequence[Report]) -> str | None:
     for name in names_in(without_dates(sentence), article=f"{context} {sentence}", limit=99):
         if not any(same_person(name, other) or name.casefold() in other.casefold() for other in everyone):
             return f"names {name}, whom none of the events shown names"
+    if len(told := days_told(sentence, reports)) > 1:
+        return (f"tells {len(told)} events in one sentence (those of "
+                f"{', '.join(dates.format_span(reports[i].span) for i in told)}); "  # type: ignore[arg-type]
+                "write one sentence for each event")
     index = drawn_on(sentence, reports)
     if index is None:
         return None
@@ -192,3 +197,12 @@ def without_dates(sentence: str) -> str:
     for found in reversed(find_expressions(sentence)):
         sentence = sentence[:found.start] + " " * (found.end - found.start) + sentence[found.end:]
     return sentence
+
+
+def days_told(sentence: str, reports: Sequence[Report]) -> list[int]:
+    """The reports of single days whose day the sentence writes (with a number): an event the
+    model tells under that report's date. Given five events, the 1.5B model once wrote the whole
+    summary into each sentence, five dates in one, six times over."""
+    return [i for i, report in enumerate(reports)
+            if report.span is not None and report.span.start is not None and report.span.start == report.span.end
+            and any(date.start == date.end == report.span.start for date in written_dates(sentence, report.span.start))]

@@ -126,10 +126,11 @@ def _print_stats(stats) -> None:
                f"{stats.ungrounded_dropped}; duplicates dropped {stats.duplicates_dropped}; questions dropped "
                f"{stats.questions_dropped}; dated sentences "
                f"added {stats.dated_sentences_added}", err=True)
-    if stats.summary_refused:
+    if stats.summary_refused or stats.summary_added:
         click.echo(f"summary check: {stats.summary_refused} sentences refused, asked again "
                    f"{stats.summary_asked_again} time(s), {stats.summary_replaced} replaced by their event's report, "
-                   f"{stats.summary_dropped} dropped", err=True)
+                   f"{stats.summary_dropped} dropped, {stats.summary_added} added from reports of untold events",
+                   err=True)
     if stats.adjudicated_pairs:
         judged = stats.stage("adjudicate")
         click.echo(f"adjudication: {stats.adjudicated_pairs} pairs put to the model, {stats.adjudicated_same} "

@@ -214,6 +214,8 @@ class Stats(BaseModel):
     summary_asked_again: int = Field(0, description="times the summary was asked for again with the reasons")
     summary_replaced: int = Field(0, description="summary sentences still refused, replaced by their event's report")
     summary_dropped: int = Field(0, description="summary sentences still refused and dropped (no event of their own)")
+    summary_added: int = Field(0, description="summary sentences added in an event's report's words, where the "
+                               "model's left fewer than four")
     adjudicated_pairs: int = Field(0, description="pairs of reports put to the model as judge (--adjudicate)")
     adjudicated_same: int = Field(0, description="of those, the pairs it called one event")
     adjudication_unasked: int = Field(0, description="questions not put to the judge once its limit was reached "

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 
-from .attribution import Report, drawn_on, refusal, speaker_of, written_dates
+from .attribution import Report, days_told, drawn_on, refusal, speaker_of
 from .backends import GenerationRequest
 from .calls import ModelCalls
 from .dates import format_span
@@ -32,6 +32,9 @@ MAX_SENTENCES = 6
 SUMMARY_MAX_TOKENS = MAX_SENTENCES * (SENTENCE_CHARS // 2 + 4) + 24
 """The reply's token limit: six sentences of the longest length at two characters a token
 (English runs at about four); a longer reply is handled as truncated output."""
+FEWEST_SENTENCES = 4
+"""A summary of four or more events shown keeps at least this many sentences: where the model's
+fail the check or repeat each other, untold events are told in their reports' words."""
 SUMMARY_EVENTS = 5
 """The summary is written from at most this many events, the most reported, one sentence each:
 a small model summarises a short list better than a long one, and reads it faster. Given more
@@ -378,7 +381,10 @@ def settled(sentences: list[str], shown: list[dict], reports: list[Report], stan
     the event it draws on (``reported_sentence``, attributed by code) or, failing that, of the
     event whose date it gives, where no kept sentence tells that event; else it is dropped. Each
     sentence that draws on an event says its date and how many sources report it (added where
-    the model did not, ``with_form``). The lead tells a key event (the first that does moves to
+    the model did not, ``with_form``). A summary the model wrote but left with fewer than
+    ``FEWEST_SENTENCES`` tells
+    the events it was shown that no sentence tells, key events first, in their reports' words
+    (``reported_sentence``). The lead tells a key event (the first that does moves to
     the front); sentences about the story's background go last."""
     drawn = [drawn_on(sentence, reports) for sentence in sentences]
     refused = [refusal(sentence, reports) is not None for sentence in sentences]
@@ -386,7 +392,7 @@ def settled(sentences: list[str], shown: list[dict], reports: list[Report], stan
     kept: list[tuple[Standing, str]] = []
     for sentence, index, bad in zip(sentences, drawn, refused, strict=True):
         if bad:
-            index = next((i for i in (index, *dated_on(sentence, reports)) if i is not None and i not in told), None)
+            index = next((i for i in (index, *days_told(sentence, reports)) if i is not None and i not in told), None)
             if index is None:
                 stats.summary_dropped += 1
                 continue
@@ -396,17 +402,15 @@ def settled(sentences: list[str], shown: list[dict], reports: list[Report], stan
         elif index is not None:
             sentence = with_form(sentence, shown[index])
         kept.append((standing[index] if index is not None else Standing.other, sentence))
+    for index in sorted(set(range(len(shown))) - told, key=lambda i: (standing[i], i)):
+        if not sentences or len(kept) >= min(FEWEST_SENTENCES, len(shown)):
+            break
+        stats.summary_added += 1
+        told.add(index)
+        kept.append((standing[index], reported_sentence(shown[index])))
     if lead := next((n for n, (place, _) in enumerate(kept) if place == Standing.key), 0):
         kept.insert(0, kept.pop(lead))
     return [sentence for _, sentence in sorted(kept, key=lambda item: item[0] == Standing.background)]
-
-
-def dated_on(sentence: str, reports: list[Report]) -> list[int]:
-    """The events whose day is a date the sentence writes (with a number): where the model told
-    one event under another's date, the one it meant to tell."""
-    return [i for i, report in enumerate(reports)
-            if report.span is not None and report.span.start is not None and report.span.start == report.span.end
-            and any(date.start == date.end == report.span.start for date in written_dates(sentence, report.span.start))]
 
 
 def _sources(count: int) -> str:

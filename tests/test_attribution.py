@@ -160,5 +160,16 @@ def test_sentences_under_wrong_dates_give_way_to_the_reports_of_those_dates():
     twice = settled([sentences[0], sentences[0], sentences[2]], [_view(r) for r in DAYS], DAYS,
                     [Standing.key] * 3, stats)
     assert twice == ["Reported (15 Mar 2025; 1 source): “On Saturday, he accused the Kremlin of stalling.”",
-                     sentences[2]]
-    assert (stats.summary_replaced, stats.summary_dropped) == (1, 1)
+                     sentences[2],
+                     # fewer than four sentences left: the untold event is told in its report's words
+                     "Reported (16 Mar 2025; 1 source): “U.S. officials expressed optimism on Sunday about a "
+                     "ceasefire.”"]
+    assert (stats.summary_replaced, stats.summary_dropped, stats.summary_added) == (1, 1, 1)
+
+
+def test_a_sentence_that_tells_several_events_is_refused():
+    """The 1.5B model wrote its whole summary into each sentence, dates and all."""
+    crammed = ("Kremlin accused of stalling on 15 Mar 2025, officials optimistic on 16 Mar 2025, and Donald Trump to "
+               "speak with Vladimir Putin on 18 Mar 2025.")
+    assert refusal(crammed, DAYS) == ("tells 3 events in one sentence (those of 15 Mar 2025, 16 Mar 2025, "
+                                      "18 Mar 2025); write one sentence for each event")

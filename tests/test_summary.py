@@ -156,7 +156,11 @@ def test_a_summary_cut_off_by_its_token_limit_keeps_its_finished_sentences(tmp_p
             return Generation(text=cut, completion_tokens=request.max_tokens, finish_reason="length")
 
     result = summarize([SEEDS], backend=RunsOn(responder=oracle), cache_dir=tmp_path)
-    assert result.summary == "Trump and Putin were expected to speak on Tuesday, sources said."
+    finished, *added = re.split(r"(?<=[.”]) (?=Reported \()", result.summary)
+    assert finished == "Trump and Putin were expected to speak on Tuesday, sources said."
+    # one sentence is too few: three events it did not tell are added in their reports' words
+    assert len(added) == 3 and all(sentence.startswith("Reported (") for sentence in added)
+    assert result.meta.stats.summary_added == 3
     assert any("did not fit" in w and "1 sentence" in w for w in result.meta.warnings)
     assert len(result.timeline) > 5  # the timeline is there as before
 
