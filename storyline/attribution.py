@@ -161,8 +161,10 @@ def refusal(sentence: str, reports: Sequence[Report]) -> str | None:
             if not same_person(speaker, report.speaker):
                 return (f"gives {report.speaker}'s words to {speaker} (the report it draws on quotes "
                         f"{report.speaker})")
-        elif not any(same_person(speaker, other) for other in report.everyone):
-            return f"gives words to {speaker}, whom the report it draws on does not name"
+        elif not (report.source and same_person(speaker, report.source)):
+            # A report that names no speaker ("he accused the Kremlin of stalling") gives its words
+            # to no one it names: the 1.5B model wrote "the Kremlin accused Russia of stalling".
+            return f"gives words to {speaker}, whom the report it draws on does not quote"
     return None
 
 

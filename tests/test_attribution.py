@@ -59,6 +59,13 @@ def test_a_name_no_event_shown_gives_is_refused():
     assert "Joe Biden" in (refusal("Joe Biden said the spill was a disaster.", REPORTS) or "")
 
 
+def test_words_a_report_gives_to_no_one_named_are_given_to_no_one_it_names():
+    """The report says "he accused the Kremlin": the Kremlin is not the accuser."""
+    assert "does not quote" in (refusal("On 15 Mar 2025, the Kremlin accused others of stalling.", DAYS) or "")
+    assert refusal("On 15 Mar 2025, the Kremlin was accused of stalling.", DAYS) is None
+    assert refusal("Reuters said they would keep working for peace after the call with Putin.", REPORTS) is None
+
+
 def test_a_pronoun_sentence_whose_speaker_is_on_the_line_is_kept():
     assert refusal("He said they would keep working for peace after the call with Putin.", REPORTS) is None
 
@@ -123,7 +130,7 @@ def _day(day: int) -> DateSpan:
 STALLING = Report(quote="On Saturday, he accused the Kremlin of stalling.", names=["Kremlin"], span=_day(15))
 OPTIMISM = Report(quote="U.S. officials expressed optimism on Sunday about a ceasefire.", names=["U.S."], span=_day(16))
 PHONE = Report(quote="Donald Trump announced plans to speak with Vladimir Putin on Tuesday about the war, which "
-                     "began in 2022.", names=["Donald Trump", "Vladimir Putin"], span=_day(18))
+                     "began in 2022.", speaker="Donald Trump", names=["Donald Trump", "Vladimir Putin"], span=_day(18))
 DAYS = [STALLING, OPTIMISM, PHONE]
 
 
