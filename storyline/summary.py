@@ -34,7 +34,7 @@ SUMMARY_MAX_TOKENS = MAX_SENTENCES * (SENTENCE_CHARS // 2 + 4) + 24
 (English runs at about four); a longer reply is handled as truncated output."""
 FEWEST_SENTENCES = 4
 """A summary of four or more events shown keeps at least this many sentences: where the model's
-fail the check or repeat each other, untold events are told in their reports' words."""
+sentences fail the check or repeat each other, untold events are told in their reports' words."""
 SUMMARY_EVENTS = 5
 """The summary is written from at most this many events, the most reported, one sentence each:
 a small model summarises a short list better than a long one, and reads it faster. Given more
@@ -382,10 +382,9 @@ def settled(sentences: list[str], shown: list[dict], reports: list[Report], stan
     event whose date it gives, where no kept sentence tells that event; else it is dropped. Each
     sentence that draws on an event says its date and how many sources report it (added where
     the model did not, ``with_form``). A summary the model wrote but left with fewer than
-    ``FEWEST_SENTENCES`` tells
-    the events it was shown that no sentence tells, key events first, in their reports' words
-    (``reported_sentence``). The lead tells a key event (the first that does moves to
-    the front); sentences about the story's background go last."""
+    ``FEWEST_SENTENCES`` tells the events it was shown that no sentence tells, key events first,
+    in their reports' words (``reported_sentence``). The lead tells a key event (the first that
+    does moves to the front); sentences about the story's background go last."""
     drawn = [drawn_on(sentence, reports) for sentence in sentences]
     refused = [refusal(sentence, reports) is not None for sentence in sentences]
     told = {index for index, bad in zip(drawn, refused, strict=True) if index is not None and not bad}
